@@ -1,0 +1,115 @@
+"""Self-describing checkpoints: a folder that holds everything needed to use a model, and no pickle.
+
+    DIR/model.safetensors   weights
+    DIR/config.json         format, model config, labels, tokenizer settings
+    DIR/vocab.json          the vocabulary
+    DIR/metrics.json        history, best epoch, test results, command, hardware
+
+Every file is written to a temporary file and renamed into place, so a crash never leaves half a file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save
+
+from .data import LABELS
+from .model import ModelConfig, SentimentRNN
+from .vocab import Vocab
+
+FORMAT = "rnn-sentiment/1"
+FILES = ("model.safetensors", "config.json", "vocab.json", "metrics.json")
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint folder is missing, incomplete, corrupt or does not fit together."""
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict, tokenizer: dict,
+                    weights_dtype: str = "float32") -> None:
+    """Write the four files of a checkpoint. ``weights_dtype="float16"`` halves the weights file."""
+    directory = Path(directory)
+    dtype = {"float32": torch.float32, "float16": torch.float16}[weights_dtype]
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    config = {"format": FORMAT, "model": model.config.to_dict(), "labels": list(LABELS),
+              "tokenizer": tokenizer, "weights_dtype": weights_dtype}
+    atomic_write(directory / "model.safetensors", save(tensors, metadata={"format": FORMAT}))
+    atomic_write(directory / "config.json", json.dumps(config, indent=2))
+    atomic_write(directory / "vocab.json", vocab.to_json())
+    write_metrics(directory, metrics)
+
+
+def write_metrics(directory, metrics: dict) -> None:
+    atomic_write(Path(directory) / "metrics.json", json.dumps(metrics, indent=2))
+
+
+def read_json(path: Path):
+    if not path.exists():
+        raise CheckpointError(f"{path.parent} is not a complete checkpoint: {path.name} is missing.")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path} is corrupt ({err}).") from None
+
+
+def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[SentimentRNN, Vocab, dict, dict]:
+    """(model in eval mode, vocab, config, metrics); a clear CheckpointError for anything wrong."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(f"No checkpoint at {directory}: expected a folder holding {', '.join(FILES)}.")
+    config = read_json(directory / "config.json")
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{directory / 'config.json'} is not a {FORMAT} checkpoint config.")
+    try:
+        model_config = ModelConfig.from_dict(config["model"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{directory / 'config.json'} has a bad model config: {err}") from None
+    try:
+        vocab = Vocab.from_json((directory / "vocab.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{directory} is not a complete checkpoint: vocab.json is missing.") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{directory / 'vocab.json'} is corrupt ({err}).") from None
+    if len(vocab) != model_config.vocab_size:
+        raise CheckpointError(f"{directory}: vocab.json has {len(vocab)} tokens but the model expects "
+                              f"{model_config.vocab_size}; the files come from different checkpoints.")
+    metrics = read_json(directory / "metrics.json")
+    weights_file = directory / "model.safetensors"
+    if not weights_file.exists():
+        raise CheckpointError(f"{directory} is not a complete checkpoint: model.safetensors is missing.")
+    try:
+        tensors = load_file(weights_file)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{weights_file} is truncated or corrupt ({err}). Restore it, or retrain.") from None
+    model = SentimentRNN(model_config)
+    expected = model.state_dict()
+    if set(tensors) != set(expected):
+        missing, extra = set(expected) - set(tensors), set(tensors) - set(expected)
+        raise CheckpointError(f"{weights_file} does not match config.json (missing: {sorted(missing)[:3]}, "
+                              f"unexpected: {sorted(extra)[:3]}).")
+    for name, tensor in tensors.items():
+        if tensor.shape != expected[name].shape:
+            raise CheckpointError(f"{weights_file}: {name} has shape {tuple(tensor.shape)}, config.json implies "
+                                  f"{tuple(expected[name].shape)}.")
+    model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    return model.to(device).eval(), vocab, config, metrics

@@ -1,0 +1,175 @@
+"""Command line: ``python -m sentiment train|evaluate|predict`` (each with --help)."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .checkpoint import CheckpointError, write_metrics
+from .data import ENV_VAR, DataError, resolve_data_path
+from .model import CELLS, POOLINGS, ModelConfig
+from .predict import DEFAULT_CHECKPOINT, Predictor
+from .units import save_unit_words, unit_words
+from .train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, train
+
+
+def _add_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help=f"aclImdb_v1.tar.gz or an extracted aclImdb/ folder (default: ${ENV_VAR}, "
+                                  "else the official archive, downloaded once into the cache)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sentiment", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model; prints a record per epoch",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_data(t)
+    t.add_argument("--out", required=True, help="checkpoint folder to write (the best epoch is kept)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/resume/ if a run was interrupted")
+    model_defaults = ModelConfig(vocab_size=1)
+    t.add_argument("--cell", choices=list(CELLS), default=model_defaults.cell, help="recurrent cell")
+    t.add_argument("--pooling", choices=POOLINGS, default=model_defaults.pooling, help="pooling over time")
+    for name in ("embed_dim", "hidden_size", "num_layers"):
+        t.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(model_defaults, name), help=" ")
+    for name in ("embed_dropout", "layer_dropout", "output_dropout"):
+        t.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(model_defaults, name), help=" ")
+    train_defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name in ("lowercase", "device", "weights_dtype", "max_train"):
+            continue
+        t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
+                       default=getattr(train_defaults, f.name), help=" ")
+    t.add_argument("--max-train", type=int, default=None, help="train on only N reviews (a quick demo)")
+    t.add_argument("--cased", action="store_true", help="keep case (default: lowercase tokens)")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    t.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
+                   help="float16 halves the weights file (the shipped checkpoints use it)")
+
+    e = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix of a checkpoint")
+    _add_data(e)
+    e.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    e.add_argument("--split", choices=["test", "val"], default="test")
+    e.add_argument("--json", action="store_true", help="end with one JSON line")
+    e.add_argument("--record", action="store_true", help="store the result in the checkpoint's metrics.json")
+
+    u = sub.add_parser("units", help="find the words that excite and inhibit each hidden unit; store units.json")
+    _add_data(u)
+    u.add_argument("--checkpoint", required=True)
+    u.add_argument("--reviews", type=int, default=2000, help="training reviews to sample")
+
+    p = sub.add_parser("predict", help="label reviews")
+    p.add_argument("text", nargs="*", help="reviews to label")
+    p.add_argument("--file", help="a file with one review per line")
+    p.add_argument("--checkpoint", default=None, help=f"checkpoint folder (default: {DEFAULT_CHECKPOINT})")
+    p.add_argument("--json", action="store_true", help="one JSON object per review")
+    return parser
+
+
+def cmd_train(args) -> int:
+    names = {f.name for f in fields(TrainConfig)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    cfg = TrainConfig(**{**values, "lowercase": not args.cased})
+    model_options = {k: getattr(args, k) for k in ("cell", "embed_dim", "hidden_size", "num_layers",
+                                                  "embed_dropout", "layer_dropout", "output_dropout", "pooling")}
+    ModelConfig(vocab_size=1, **model_options)  # fail fast on bad values
+    data = resolve_data_path(args.data)
+    command = "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    bar = None
+    for event in train(data, model_options, cfg, args.out, resume=args.resume, progress=tqdm, command=command):
+        if isinstance(event, Stage):
+            print(event.message, flush=True)
+        elif isinstance(event, Progress):
+            if bar is None:
+                bar = tqdm(total=event.steps, desc=f"epoch {event.epoch}", unit="batch", leave=False)
+            bar.update(1)
+            bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
+            if event.step == event.steps:
+                bar.close()
+                bar = None
+        elif isinstance(event, EpochRecord):
+            if bar is not None:
+                bar.close()
+                bar = None
+            print(json.dumps({"event": "epoch", **asdict(event)}), flush=True)
+        elif isinstance(event, Done):
+            print(f"Best epoch {event.best_epoch} (validation accuracy {event.best_val_acc or 0:.4f}) saved in "
+                  f"{event.out_dir}; {event.wall_seconds:.0f} s in all.", flush=True)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    predictor = Predictor.load(args.checkpoint)
+    start = time.perf_counter()
+    prepared = _checkpoint_data(predictor, args.data)
+    split = prepared.test if args.split == "test" else prepared.val
+    result = evaluate(predictor.model, split)
+    result.update(split=args.split, checkpoint=str(args.checkpoint), seconds_with_data=time.perf_counter() - start)
+    (tn, fp), (fn, tp) = result["confusion"]
+    print(f"{args.split}: accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f} on {result['n']} reviews "
+          f"({result['reviews_per_s']:.0f} reviews/s in the model)")
+    print(f"confusion: true neg {tn}, false pos {fp}, false neg {fn}, true pos {tp}")
+    if args.record:
+        metrics = dict(predictor.metrics)
+        metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion")} | {
+            "command": "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+        write_metrics(args.checkpoint, metrics)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def _checkpoint_data(predictor: Predictor, data_arg):
+    """The checkpoint's own data preparation (its split seed and max_len) on the data at ``data_arg``."""
+    cfg_dict = predictor.metrics.get("train_config") or {}
+    cfg = TrainConfig(**{k: v for k, v in cfg_dict.items() if k in {f.name for f in fields(TrainConfig)}})
+    return prepare_data(resolve_data_path(data_arg), cfg, progress=tqdm, vocab=predictor.vocab)
+
+
+def cmd_units(args) -> int:
+    predictor = Predictor.load(args.checkpoint)
+    table = unit_words(predictor.model, predictor.vocab, _checkpoint_data(predictor, args.data).train,
+                       n_reviews=args.reviews)
+    save_unit_words(args.checkpoint, table)
+    print(f"Stored the top words of {sum(len(layer) for layer in table['layers'])} units in "
+          f"{Path(args.checkpoint) / 'units.json'} ({table['n_words']} words seen >= {table['min_count']} times "
+          f"in {table['n_reviews']} reviews).")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    texts = list(args.text)
+    if args.file:
+        lines = Path(args.file).read_text(encoding="utf-8", errors="replace").splitlines()
+        texts += [line for line in lines if line.strip()]
+    if not texts or not all(t.strip() for t in texts):
+        print("error: give at least one non-empty review, as arguments or with --file", file=sys.stderr)
+        return 2
+    predictor = Predictor.load(args.checkpoint)
+    for text, pred in zip(texts, predictor.predict(texts)):
+        if args.json:
+            print(json.dumps({"label": pred.label, "prob_positive": round(pred.prob_positive, 6),
+                              "n_tokens": pred.n_tokens, "truncated": pred.truncated, "text": text[:80]}))
+        else:
+            short = text if len(text) <= 60 else text[:57] + "..."
+            print(f"{pred.label:8s}  P(positive)={pred.prob_positive:.3f}  {short}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+                "units": cmd_units}[args.command](args)
+    except (DataError, CheckpointError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the best epoch so far is saved (continue with --resume)", file=sys.stderr)
+        return 130

@@ -1,0 +1,124 @@
+"""The classifier: embedding -> two unidirectional recurrent layers -> pooling over time -> one logit.
+
+Batches are padded on the right and never packed: a unidirectional layer at step t has only seen
+steps <= t, so padding after a review cannot reach its outputs, and pooling ignores padded steps
+by mask. Adding padding therefore never changes a prediction, and the fast unpacked kernels run.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn as nn
+
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+POOLINGS = ("last", "max", "mean", "maxmean")
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int  # rows of the embedding, <pad> and <unk> included
+    cell: str = "lstm"  # "rnn" (tanh, the homework's), "gru" or "lstm"
+    embed_dim: int = 128  # size of each token's learned vector
+    hidden_size: int = 192  # units per recurrent layer
+    num_layers: int = 2  # stacked recurrent layers
+    embed_dropout: float = 0.3  # dropout on token vectors
+    layer_dropout: float = 0.3  # dropout on each layer's outputs before the next layer
+    output_dropout: float = 0.5  # dropout on pooled features before the classifier
+    pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean or maxmean
+
+    def __post_init__(self):
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {self.cell!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
+        for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
+        for name in ("embed_dropout", "layer_dropout", "output_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model settings: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+class SentimentRNN(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.embedding = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
+        # one module per layer (not num_layers=2) so every layer's hidden states can be shown
+        self.layers = nn.ModuleList(
+            CELLS[c.cell](c.embed_dim if i == 0 else c.hidden_size, c.hidden_size, batch_first=True)
+            for i in range(c.num_layers))
+        self.embed_drop = nn.Dropout(c.embed_dropout)
+        self.layer_drop = nn.Dropout(c.layer_dropout)
+        self.output_drop = nn.Dropout(c.output_dropout)
+        n_pooled = 2 if c.pooling == "maxmean" else 1
+        self.classifier = nn.Linear(n_pooled * c.hidden_size, 1)
+
+    def encode(self, ids: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's outputs: a list of num_layers tensors (B, T, H)."""
+        x = self.embed_drop(self.embedding(ids))  # (B, T, E)
+        states = []
+        for i, layer in enumerate(self.layers):
+            x, _ = layer(x)  # (B, T, H)
+            states.append(x)
+            if i + 1 < len(self.layers):
+                x = self.layer_drop(x)
+        return states
+
+    def pool(self, outputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) outputs and (B,) lengths -> (B, P*H) features over the valid steps only."""
+        B, T, H = outputs.shape
+        if self.config.pooling == "last":
+            return outputs[torch.arange(B, device=outputs.device), lengths - 1]  # (B, H)
+        mask = (torch.arange(T, device=outputs.device)[None, :] < lengths[:, None])[..., None]  # (B, T, 1)
+        pooled = []
+        if self.config.pooling in ("max", "maxmean"):
+            pooled.append(outputs.masked_fill(~mask, float("-inf")).amax(dim=1))  # (B, H)
+        if self.config.pooling in ("mean", "maxmean"):
+            pooled.append((outputs * mask).sum(dim=1) / lengths[:, None].to(outputs.dtype))  # (B, H)
+        return torch.cat(pooled, dim=-1)  # (B, P*H)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, T) token ids padded on the right, (B,) lengths >= 1 -> (B,) logits of "positive"."""
+        top = self.encode(ids)[-1]  # (B, T, H)
+        features = self.pool(top, lengths)  # (B, P*H)
+        return self.classifier(self.output_drop(features)).squeeze(-1)  # (B,)
+
+    def running_features(self, top: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) top-layer outputs -> (B, T, P*H): the pooled features if the review ended at each step."""
+        if self.config.pooling == "last":
+            return top
+        steps = torch.arange(1, top.shape[1] + 1, device=top.device, dtype=top.dtype)[None, :, None]  # (1, T, 1)
+        pooled = []
+        if self.config.pooling in ("max", "maxmean"):
+            pooled.append(torch.cummax(top, dim=1).values)  # (B, T, H)
+        if self.config.pooling in ("mean", "maxmean"):
+            pooled.append(torch.cumsum(top, dim=1) / steps)  # (B, T, H)
+        return torch.cat(pooled, dim=-1)  # (B, T, P*H)
+
+    @torch.no_grad()
+    def inspect(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What the app shows for one review of T >= 1 tokens, given as (T,) ids. In eval mode.
+
+        hidden_states (num_layers, T, H): each layer's output at each token;
+        running_logits (T,): the model's logit if the review ended at that token, exactly;
+        features (P*H,): the pooled features of the whole review; the classifier reads these.
+        """
+        states = self.encode(ids[None, :])  # num_layers x (1, T, H)
+        running = self.running_features(states[-1])  # (1, T, P*H)
+        running_logits = self.classifier(running).squeeze(-1)[0]  # (T,)
+        return {"hidden_states": torch.cat(states, dim=0), "running_logits": running_logits,
+                "features": running[0, -1]}

@@ -1,0 +1,112 @@
+"""Use a checkpoint: label reviews, and explain one review token by token.
+
+    p = Predictor.load()                      # the shipped default checkpoint
+    p.predict(["A wonderful film."])          # [Prediction(label='positive', prob_positive=0.97, ...)]
+    e = p.explain("Not bad at all.")          # tokens, hidden states per layer, running P(positive)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .batching import bucket_batches, encode_texts
+from .checkpoint import CheckpointError, load_checkpoint
+from .text import tokenize, tokenize_many
+
+CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
+MAX_CHARS = 100_000  # longer input is cut before tokenizing: the model reads at most max_len tokens anyway
+
+
+@dataclass
+class Prediction:
+    label: str  # "positive" or "negative"
+    prob_positive: float
+    n_tokens: int  # tokens in the review
+    truncated: bool  # the review was longer than the model reads; the rest was ignored
+
+
+@dataclass
+class Explanation:
+    tokens: list[str]  # (T,) what the model read
+    hidden_states: np.ndarray  # (num_layers, T, H) each layer's output at each token
+    running_probs: np.ndarray  # (T,) P(positive) if the review ended at each token, exactly as the model computes it
+    prob_positive: float  # == running_probs[-1]
+    unit_contributions: np.ndarray  # (H,) each top-layer unit's share of the final logit (pooled feature x weight)
+    bias: float  # the classifier's bias: logit = unit_contributions.sum() + bias
+    n_tokens: int  # tokens in the whole review
+    truncated: bool
+
+    @property
+    def label(self) -> str:
+        return "positive" if self.prob_positive >= 0.5 else "negative"
+
+    @property
+    def deltas(self) -> np.ndarray:
+        """(T,) how much each token moved P(positive); the first is measured from 0.5."""
+        return np.diff(self.running_probs, prepend=0.5)
+
+
+class Predictor:
+    def __init__(self, model, vocab, config: dict, metrics: dict, name: str = "model"):
+        self.model, self.vocab, self.config, self.metrics, self.name = model, vocab, config, metrics, name
+        self.lowercase = bool(config["tokenizer"]["lowercase"])
+        self.max_len = int(config["tokenizer"]["max_len"])
+
+    @classmethod
+    def load(cls, directory=None) -> "Predictor":
+        directory = Path(directory) if directory else DEFAULT_CHECKPOINT
+        if directory == DEFAULT_CHECKPOINT and not directory.exists():
+            raise CheckpointError(f"The default checkpoint ({directory}) is not there. Train one with "
+                                  "`python -m sentiment train --out DIR` and pass --checkpoint DIR.")
+        model, vocab, config, metrics = load_checkpoint(directory)
+        return cls(model, vocab, config, metrics, name=directory.name)
+
+    @property
+    def model_config(self):
+        return self.model.config
+
+    def _tokens(self, text: str) -> tuple[list[str], int, bool]:
+        """(tokens the model reads, tokens in the review, whether the review was cut)."""
+        cut = len(text) > MAX_CHARS
+        tokens = tokenize(text[:MAX_CHARS], self.lowercase)
+        return tokens[:self.max_len], len(tokens), cut or len(tokens) > self.max_len
+
+    @torch.inference_mode()
+    def predict(self, texts: list[str], batch_size: int = 128) -> list[Prediction]:
+        """Label many reviews at once (batched by length). An empty review gets P = the model's empty-input answer."""
+        token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase))
+        split = encode_texts(token_lists, self.vocab, self.max_len)
+        probs = np.zeros(len(texts))
+        for index in bucket_batches(split.lengths(), batch_size, rng=None):
+            ids, lengths, _ = split.batch(index)
+            probs[index] = torch.sigmoid(self.model(ids, lengths)).numpy()
+        return [Prediction("positive" if p >= 0.5 else "negative", float(p), len(tokens),
+                           len(tokens) > self.max_len or len(text) > MAX_CHARS)
+                for p, tokens, text in zip(probs, token_lists, texts)]
+
+    @torch.inference_mode()
+    def explain(self, text: str) -> Explanation:
+        tokens, n_tokens, truncated = self._tokens(text)
+        if not tokens:
+            raise ValueError("The review has no words to read.")
+        ids = torch.tensor(self.vocab.encode(tokens))  # (T,)
+        seen = self.model.inspect(ids)
+        running_probs = torch.sigmoid(seen["running_logits"]).numpy()  # (T,)
+        weights = self.model.classifier.weight[0]  # (P*H,)
+        H = self.model.config.hidden_size
+        contributions = (seen["features"] * weights).reshape(-1, H).sum(0).numpy()  # (H,) max and mean parts summed
+        return Explanation(tokens, seen["hidden_states"].numpy(), running_probs, float(running_probs[-1]),
+                           contributions, float(self.model.classifier.bias[0]), n_tokens, truncated)
+
+
+def available_checkpoints(*folders) -> dict[str, Path]:
+    """Name -> folder of every checkpoint (a folder with config.json) in ``folders``, default first."""
+    found = {}
+    for folder in folders or (CHECKPOINTS,):
+        for config in sorted(Path(folder).glob("*/config.json")):
+            found[config.parent.name] = config.parent
+    return dict(sorted(found.items(), key=lambda kv: kv[0] != "default"))

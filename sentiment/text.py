@@ -1,0 +1,130 @@
+"""Text to tokens: HTML cleanup, spaCy's rule-based English tokenizer, and an on-disk token cache.
+
+A tokenized corpus is stored compactly: the distinct token strings once (``types``) and every
+review as a run of integer ids into them, so 50,000 reviews load from the cache in about a second.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import spacy
+
+from .data import SPLITS, cache_dir, data_fingerprint, read_reviews
+
+CLEANUP_VERSION = 1  # bump when clean_text changes, so old caches are not reused
+_TAG = re.compile(r"<\s*br\s*/?\s*>|</?[a-zA-Z][^<>]{0,40}>")  # <br />, <i>, </b> ...
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Drop HTML tags (the reviews' ``<br /><br />``) and control characters; unescape entities."""
+    return _CONTROL.sub(" ", html.unescape(_TAG.sub(" ", text)))
+
+
+@lru_cache(maxsize=1)
+def _spacy_tokenizer():
+    return spacy.blank("en").tokenizer  # rules only: no model download
+
+
+def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512):
+    """Yield a list of token strings for each text (whitespace tokens are dropped)."""
+    cleaned = (clean_text(t) for t in texts)
+    for doc in _spacy_tokenizer().pipe(cleaned, batch_size=batch_size):
+        yield [t.lower_ if lowercase else t.text for t in doc if not t.is_space]
+
+
+def tokenize(text: str, lowercase: bool = True) -> list[str]:
+    return next(tokenize_many([text], lowercase))
+
+
+@dataclass
+class TokenizedSplit:
+    """One split's reviews as token ids into the corpus's ``types``."""
+    token_ids: np.ndarray  # (total_tokens,) int32, indexes Corpus.types
+    offsets: np.ndarray  # (n + 1,) int64, review i is token_ids[offsets[i]:offsets[i+1]]
+    labels: np.ndarray  # (n,) int64, 1 = positive
+    names: list[str]  # (n,) file names such as "train/pos/0_9.txt"
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def subset(self, index) -> "TokenizedSplit":
+        index = np.asarray(index, dtype=np.int64)
+        pieces = [self.token_ids[self.offsets[i]:self.offsets[i + 1]] for i in index]
+        lengths = np.array([len(p) for p in pieces], dtype=np.int64)
+        return TokenizedSplit(
+            np.concatenate(pieces) if pieces else np.zeros(0, np.int32),
+            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            self.labels[index], [self.names[i] for i in index])
+
+
+@dataclass
+class Corpus:
+    types: list[str]  # every distinct token string
+    splits: dict[str, TokenizedSplit]
+
+    def tokens(self, split: str, i: int) -> list[str]:
+        s = self.splits[split]
+        return [self.types[t] for t in s.token_ids[s.offsets[i]:s.offsets[i + 1]]]
+
+
+def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, progress=None) -> Corpus:
+    """Read and tokenize the data set at ``data_path``; reuse the on-disk cache when it matches."""
+    key = hashlib.sha1(json.dumps([data_fingerprint(Path(data_path)), lowercase, spacy.__version__,
+                                   CLEANUP_VERSION]).encode()).hexdigest()[:16]
+    cache_file = cache_dir() / "tokens" / f"imdb-{key}.npz"
+    if use_cache and cache_file.exists():
+        try:
+            return _load_corpus(cache_file)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is rebuilt below
+    reviews = read_reviews(data_path)
+    index: dict[str, int] = {}
+    splits = {}
+    for split in SPLITS:
+        texts = [r.text for r in reviews[split]]
+        token_lists = tokenize_many(texts, lowercase)
+        if progress:
+            token_lists = progress(token_lists, total=len(texts), desc=f"Tokenizing {split}")
+        ids, lengths = [], []
+        for tokens in token_lists:
+            ids.extend(index.setdefault(t, len(index)) for t in tokens)
+            lengths.append(len(tokens))
+        splits[split] = TokenizedSplit(
+            np.asarray(ids, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            np.array([r.label for r in reviews[split]], dtype=np.int64), [r.name for r in reviews[split]])
+    corpus = Corpus(list(index), splits)
+    if use_cache:
+        _save_corpus(cache_file, corpus)
+    return corpus
+
+
+def _save_corpus(path: Path, corpus: Corpus) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"types": np.array(corpus.types, dtype=str)}
+    for split, s in corpus.splits.items():
+        arrays.update({f"{split}.token_ids": s.token_ids, f"{split}.offsets": s.offsets,
+                       f"{split}.labels": s.labels, f"{split}.names": np.array(s.names, dtype=str)})
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
+
+
+def _load_corpus(path: Path) -> Corpus:
+    with np.load(path, allow_pickle=False) as z:
+        splits = {split: TokenizedSplit(z[f"{split}.token_ids"], z[f"{split}.offsets"], z[f"{split}.labels"],
+                                        z[f"{split}.names"].tolist()) for split in SPLITS}
+        return Corpus(z["types"].tolist(), splits)

@@ -1,0 +1,303 @@
+"""The one training loop. ``train()`` yields events; the command line prints them, the web app streams them.
+
+    for event in train("aclImdb_v1.tar.gz", {"cell": "lstm"}, TrainConfig(epochs=2), "runs/demo"):
+        print(event)
+
+Events: ``Stage`` (data preparation), ``Progress`` (within an epoch), ``EpochRecord`` (after each
+epoch), and a final ``Done``. The best epoch by validation accuracy is saved as a checkpoint in
+``out_dir`` as soon as it is reached; ``out_dir/resume/`` holds the last epoch's full state.
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save
+
+from .batching import EncodedSplit, bucket_batches
+from .checkpoint import atomic_write, save_checkpoint, write_metrics
+from .model import ModelConfig, SentimentRNN
+from .text import tokenize_corpus
+from .vocab import Vocab
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 6  # passes over the training split
+    batch_size: int = 64  # reviews per step
+    lr: float = 2e-3  # peak learning rate of Adam (linear warm-up, then cosine decay to 0)
+    warmup: float = 0.05  # fraction of all steps spent warming up
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    clip_norm: float = 1.0  # gradients are clipped to this global norm
+    max_len: int = 512  # tokens read of each review (the first ones)
+    vocab_size: int = 30_000  # most frequent training tokens kept, <pad> and <unk> included
+    min_freq: int = 2  # rarer tokens become <unk>
+    lowercase: bool = True  # lowercase tokens (see README: data sparsity beats case)
+    val_fraction: float = 0.1  # share of the 25,000 training reviews held out for validation
+    max_train: int | None = None  # train on only this many reviews (quick demos)
+    seed: int = 0  # seeds the split, the batches, initialisation and dropout
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+    weights_dtype: str = "float32"  # dtype of the saved weights: "float32" or "float16"
+
+    def __post_init__(self):
+        positive = ("epochs", "batch_size", "max_len", "vocab_size")
+        for name in positive:
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"lr must be a positive number; got {self.lr!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be between 0 and 1; got {self.val_fraction!r}")
+        if self.max_train is not None and self.max_train < 2:
+            raise ValueError(f"max_train must be at least 2; got {self.max_train!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be auto, cpu or cuda; got {self.device!r}")
+        if self.weights_dtype not in ("float32", "float16"):
+            raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
+
+
+@dataclass
+class Stage:
+    message: str
+
+
+@dataclass
+class Progress:
+    epoch: int
+    step: int
+    steps: int
+    loss: float  # running mean over this epoch so far
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+    tokens_per_s: float
+    lr: float
+    best: bool  # this epoch is the best so far, and is now the saved checkpoint
+    partial: bool = False  # training was stopped during this epoch
+
+
+@dataclass
+class Done:
+    out_dir: str
+    best_epoch: int | None
+    best_val_acc: float | None
+    stopped: bool
+    wall_seconds: float
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Prepared:
+    vocab: Vocab
+    train: EncodedSplit
+    val: EncodedSplit
+    test: EncodedSplit
+    data_path: str
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was asked for, but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def split_indices(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, val) indices into the official train split; ``max_train`` also shrinks val."""
+    order = np.random.default_rng(cfg.seed).permutation(n)
+    n_val = max(1, round(n * cfg.val_fraction))
+    if cfg.max_train is not None:
+        n_val = min(n_val, max(100, cfg.max_train // 4))  # a quick demo should not spend its time validating
+    return order[n_val:][:cfg.max_train], order[:n_val]
+
+
+def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None) -> Prepared:
+    """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
+    corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress)
+    official_train = corpus.splits["train"]
+    train_idx, val_idx = split_indices(len(official_train), cfg)
+    train_tokens = official_train.subset(train_idx)
+    if vocab is None:
+        counts = np.bincount(train_tokens.token_ids, minlength=len(corpus.types))
+        vocab = Vocab.build(Counter({corpus.types[i]: int(counts[i]) for i in np.flatnonzero(counts)}),
+                            cfg.vocab_size, cfg.min_freq)
+    lookup = vocab.lookup_table(corpus.types)
+    encode = lambda split: EncodedSplit.from_tokens(split, lookup, cfg.max_len)
+    return Prepared(vocab, encode(train_tokens), encode(official_train.subset(val_idx)),
+                    encode(corpus.splits["test"]), str(data_path))
+
+
+@torch.inference_mode()
+def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> dict:
+    """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]] and reviews/s of ``model`` on ``split``."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss, confusion = 0.0, np.zeros((2, 2), dtype=np.int64)
+    start = time.perf_counter()
+    for index in bucket_batches(split.lengths(), batch_size, rng=None):
+        ids, lengths, labels = split.batch(index)
+        logits = model(ids.to(device), lengths.to(device))  # (B,)
+        total_loss += F.binary_cross_entropy_with_logits(logits, labels.to(device).float(), reduction="sum").item()
+        predicted = (logits > 0).long().cpu().numpy()
+        np.add.at(confusion, (labels.numpy(), predicted), 1)
+    seconds = time.perf_counter() - start
+    model.train(was_training)
+    n = len(split)
+    return {"loss": total_loss / max(n, 1), "accuracy": float(np.trace(confusion)) / max(n, 1), "n": n,
+            "confusion": confusion.tolist(), "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)}
+
+
+def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to zero; a function of the step alone, so resuming is exact."""
+    warm = max(1, int(total * cfg.warmup))
+    if step < warm:
+        return cfg.lr * (step + 1) / warm
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, total - warm))))
+
+
+def hardware(device: torch.device) -> dict:
+    info = {"device": device.type, "torch": torch.__version__, "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Callable[[], bool] = lambda: False,
+          resume: bool = False, progress=None, command: str | None = None,
+          prepared: Prepared | None = None) -> Iterator[Stage | Progress | EpochRecord | Done]:
+    """Train a model and yield what happens. ``stop()`` is polled between batches.
+
+    ``model_options`` are ModelConfig fields other than ``vocab_size`` (which the vocabulary sets).
+    With ``resume=True`` and a ``resume/`` state in ``out_dir``, training continues where it stopped.
+    """
+    wall_start = time.perf_counter()
+    out_dir = Path(out_dir)
+    device = resolve_device(cfg.device)
+    resume_dir = out_dir / "resume"
+    state = json.loads((resume_dir / "state.json").read_text()) if resume and (resume_dir / "state.json").exists() else None
+    if state:
+        if state["train_config"] != asdict(cfg) or state["model_options"] != model_options:
+            raise ValueError(f"cannot resume {out_dir}: it was trained with other settings "
+                             f"({state['train_config']}, {state['model_options']})")
+    if prepared is None:
+        yield Stage(f"Preparing data from {data_path}")
+        prepared = prepare_data(data_path, cfg, progress=progress,
+                                vocab=Vocab.from_json((resume_dir / "vocab.json").read_text()) if state else None)
+    yield Stage(f"Training on {device.type.upper()}: {len(prepared.train)} reviews, validating on "
+                f"{len(prepared.val)}, vocabulary of {len(prepared.vocab)}")
+
+    torch.manual_seed(cfg.seed)
+    model = SentimentRNN(ModelConfig(vocab_size=len(prepared.vocab), **model_options)).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history, best_val, best_epoch, first_epoch = [], -1.0, None, 1
+    if state:
+        _load_state(resume_dir, model, optimizer, device)
+        history, best_val, best_epoch = state["history"], state["best_val"], state["best_epoch"]
+        first_epoch = state["epoch"] + 1
+        yield Stage(f"Resuming after epoch {state['epoch']}")
+
+    tokenizer = {"lowercase": cfg.lowercase, "max_len": cfg.max_len}
+    metrics = {"history": history, "best_epoch": best_epoch, "val_accuracy": None, "test": None,
+               "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
+               "n_train": len(prepared.train), "n_val": len(prepared.val), "hardware": hardware(device),
+               "command": command, "wall_seconds": None}
+    lengths = prepared.train.lengths()
+    steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    stopped = False
+    for epoch in range(first_epoch, cfg.epochs + 1):
+        torch.manual_seed(cfg.seed * 1000 + epoch)  # dropout noise per epoch: resuming replays it
+        batches = bucket_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+        model.train()
+        start, loss_sum, correct, seen, tokens = time.perf_counter(), 0.0, 0, 0, 0
+        for step, index in enumerate(batches):
+            if stop():
+                stopped = True
+                break
+            lr = lr_at((epoch - 1) * steps_per_epoch + step, total_steps, cfg)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            ids, batch_lengths, labels = prepared.train.batch(index)
+            ids, batch_lengths, labels = ids.to(device), batch_lengths.to(device), labels.to(device)
+            logits = model(ids, batch_lengths)  # (B,)
+            loss = F.binary_cross_entropy_with_logits(logits, labels.float())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+            optimizer.step()
+            loss_sum += loss.item() * len(index)
+            correct += int(((logits > 0).long() == labels).sum())
+            seen += len(index)
+            tokens += int(batch_lengths.sum())
+            yield Progress(epoch, step + 1, len(batches), loss_sum / seen)
+        if seen == 0 and stopped:
+            break
+        seconds = time.perf_counter() - start
+        val = evaluate(model, prepared.val, device=device)
+        is_best = val["accuracy"] > best_val
+        record = EpochRecord(epoch, loss_sum / seen, correct / seen, val["loss"], val["accuracy"], seconds,
+                             tokens / max(seconds, 1e-9), lr, is_best, partial=stopped)
+        history.append(asdict(record))
+        metrics["wall_seconds"] = time.perf_counter() - wall_start
+        if is_best:
+            best_val, best_epoch = val["accuracy"], epoch
+            metrics.update(best_epoch=best_epoch, val_accuracy=best_val)
+            save_checkpoint(out_dir, model, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
+        else:
+            write_metrics(out_dir, metrics)
+        if not stopped:
+            _save_state(resume_dir, model, optimizer, prepared.vocab, {
+                "epoch": epoch, "history": history, "best_val": best_val, "best_epoch": best_epoch,
+                "train_config": asdict(cfg), "model_options": model_options})
+        yield record
+        if stopped:
+            break
+    yield Done(str(out_dir), best_epoch, best_val if best_epoch else None, stopped,
+               time.perf_counter() - wall_start, history)
+
+
+def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, state: dict) -> None:
+    """Last epoch's weights and optimizer moments (tensors in safetensors, the rest in JSON)."""
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    opt = optimizer.state_dict()
+    for index, moments in opt["state"].items():
+        for name, value in moments.items():
+            tensors[f"optim.{index}.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    atomic_write(resume_dir / "state.safetensors", save(tensors))
+    atomic_write(resume_dir / "vocab.json", vocab.to_json())
+    atomic_write(resume_dir / "state.json", json.dumps({**state, "param_groups": opt["param_groups"]}))
+
+
+def _load_state(resume_dir: Path, model, optimizer, device) -> None:
+    tensors = load_file(resume_dir / "state.safetensors")
+    model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    moments: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, index, name = key.split(".", 2)
+            moments.setdefault(int(index), {})[name] = value.to(device) if name != "step" else value
+    groups = json.loads((resume_dir / "state.json").read_text())["param_groups"]
+    optimizer.load_state_dict({"state": moments, "param_groups": groups})
+
+
+def model_option_names() -> list[str]:
+    return [f.name for f in fields(ModelConfig) if f.name != "vocab_size"]

@@ -1,0 +1,82 @@
+"""A tiny IMDB look-alike in the official layout, built fresh for each test session."""
+from __future__ import annotations
+
+import io
+import os
+import random
+import tarfile
+from pathlib import Path
+
+import pytest
+
+POSITIVE = ["great", "wonderful", "superb", "loved", "brilliant", "moving", "fun", "excellent"]
+NEGATIVE = ["awful", "boring", "terrible", "hated", "dull", "waste", "poor", "worst"]
+FILLER = ["the", "film", "movie", "plot", "acting", "was", "and", "story", "it", "a", "cast", "scene"]
+
+
+def make_review(rng: random.Random, positive: bool) -> str:
+    words = [rng.choice(FILLER) for _ in range(rng.randint(6, 30))]
+    cue = POSITIVE if positive else NEGATIVE
+    for _ in range(rng.randint(2, 4)):
+        words.insert(rng.randrange(len(words)), rng.choice(cue))
+    text = " ".join(words).capitalize() + "."
+    return text.replace(" and ", " and<br /><br />", 1)  # the real reviews' HTML line breaks
+
+
+def make_reviews(n_per_class: int, seed: int = 0) -> dict[str, str]:
+    """Archive member name -> text: train and test, pos and neg, ``n_per_class`` each."""
+    rng = random.Random(seed)
+    files = {}
+    for split in ("train", "test"):
+        for sentiment in ("pos", "neg"):
+            for i in range(n_per_class):
+                rating = rng.randint(7, 10) if sentiment == "pos" else rng.randint(1, 4)
+                files[f"aclImdb/{split}/{sentiment}/{i}_{rating}.txt"] = make_review(rng, sentiment == "pos")
+    files["aclImdb/README"] = "Large Movie Review Dataset (tiny test copy)"
+    files["aclImdb/train/urls_pos.txt"] = "http://www.imdb.com/title/tt0000000/usercomments\n"
+    return files
+
+
+def write_archive(path: Path, files: dict[str, str]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def write_folder(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root / "aclImdb"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Never touch the user's cache or data settings (subprocesses inherit this too)."""
+    os.environ["SENTIMENT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("IMDB_DATA", None)
+
+
+@pytest.fixture(scope="session")
+def tiny_files() -> dict[str, str]:
+    return make_reviews(40)
+
+
+@pytest.fixture(scope="session")
+def tiny_archive(tmp_path_factory, tiny_files) -> Path:
+    return write_archive(tmp_path_factory.mktemp("data") / "aclImdb_v1.tar.gz", tiny_files)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, tiny_archive) -> Path:
+    """A small LSTM trained for 3 epochs on the tiny archive."""
+    from sentiment.train import Done, TrainConfig, train
+    out = tmp_path_factory.mktemp("ckpt") / "tiny"
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
+    events = list(train(tiny_archive, {"cell": "lstm", "embed_dim": 16, "hidden_size": 12}, cfg, out))
+    assert isinstance(events[-1], Done)
+    return out

@@ -1,0 +1,91 @@
+import json
+import shutil
+
+import pytest
+import torch
+
+from sentiment.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from sentiment.predict import Predictor
+
+IDS = torch.tensor([[2, 3, 4, 5, 6], [7, 8, 9, 0, 0]])
+LENGTHS = torch.tensor([5, 3])
+
+
+def test_round_trip_gives_identical_logits(tiny_checkpoint, tmp_path):
+    model, vocab, config, metrics = load_checkpoint(tiny_checkpoint)
+    save_checkpoint(tmp_path / "copy", model, vocab, metrics, config["tokenizer"])
+    again, vocab2, config2, _ = load_checkpoint(tmp_path / "copy")
+    assert torch.equal(model(IDS, LENGTHS), again(IDS, LENGTHS))
+    assert vocab2.itos == vocab.itos and config2["model"] == config["model"]
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == \
+        ["config.json", "metrics.json", "model.safetensors", "vocab.json"]  # no temporary files left
+
+
+def test_float16_weights_are_half_the_size_and_close(tiny_checkpoint, tmp_path):
+    model, vocab, config, metrics = load_checkpoint(tiny_checkpoint)
+    save_checkpoint(tmp_path / "half", model, vocab, metrics, config["tokenizer"], weights_dtype="float16")
+    half, *_ = load_checkpoint(tmp_path / "half")
+    size = lambda d: (d / "model.safetensors").stat().st_size
+    assert size(tmp_path / "half") < 0.6 * size(tiny_checkpoint)
+    torch.testing.assert_close(half(IDS, LENGTHS), model(IDS, LENGTHS), atol=2e-2, rtol=0)
+
+
+@pytest.fixture
+def copy(tiny_checkpoint, tmp_path):
+    return shutil.copytree(tiny_checkpoint, tmp_path / "ckpt", ignore=shutil.ignore_patterns("resume"))
+
+
+def test_truncated_weights_get_a_clear_error(copy):
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="model.safetensors is truncated or corrupt"):
+        load_checkpoint(copy)
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json", "vocab.json", "metrics.json"])
+def test_missing_file_is_named(copy, name):
+    (copy / name).unlink()
+    with pytest.raises(CheckpointError, match=f"{name} is missing"):
+        load_checkpoint(copy)
+
+
+def test_mismatched_files_are_refused(copy, tmp_path):
+    config = json.loads((copy / "config.json").read_text())
+    config["model"]["hidden_size"] += 1
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="has shape"):
+        load_checkpoint(copy)
+    vocab = json.loads((copy / "vocab.json").read_text())
+    (copy / "vocab.json").write_text(json.dumps({"itos": vocab["itos"][:-1]}))
+    with pytest.raises(CheckpointError, match="different checkpoints"):
+        load_checkpoint(copy)
+    (copy / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="config.json is corrupt"):
+        load_checkpoint(copy)
+    with pytest.raises(CheckpointError, match="No checkpoint"):
+        load_checkpoint(tmp_path / "nowhere")
+
+
+def test_predictor_explains_exactly(tiny_checkpoint):
+    predictor = Predictor.load(tiny_checkpoint)
+    text = "A wonderful, superb film. Loved it!"
+    explanation = predictor.explain(text)
+    [prediction] = predictor.predict([text])
+    T = len(explanation.tokens)
+    assert explanation.tokens[:3] == ["a", "wonderful", ","]
+    assert explanation.hidden_states.shape == (2, T, 12)
+    assert explanation.running_probs.shape == (T,)
+    assert explanation.prob_positive == pytest.approx(prediction.prob_positive, abs=1e-6)
+    logit = explanation.unit_contributions.sum() + explanation.bias
+    assert torch.sigmoid(torch.tensor(logit)).item() == pytest.approx(prediction.prob_positive, abs=1e-5)
+    assert explanation.deltas.sum() == pytest.approx(explanation.prob_positive - 0.5, abs=1e-6)
+
+
+def test_predictor_cuts_long_reviews_and_refuses_empty_ones(tiny_checkpoint):
+    predictor = Predictor.load(tiny_checkpoint)
+    long_review = "great film " * 100  # 200 tokens; the tiny model reads 40
+    explanation = predictor.explain(long_review)
+    assert len(explanation.tokens) == 40 and explanation.n_tokens == 200 and explanation.truncated
+    assert predictor.predict([long_review])[0].truncated
+    with pytest.raises(ValueError, match="no words"):
+        predictor.explain("   \n ")

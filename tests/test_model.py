@@ -1,0 +1,79 @@
+import pytest
+import torch
+
+from sentiment.model import ModelConfig, SentimentRNN
+
+
+def make_model(cell="lstm", pooling="maxmean", **kw):
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=50, cell=cell, embed_dim=8, hidden_size=6, pooling=pooling, **kw)
+    return SentimentRNN(config).eval()
+
+
+def padded(reviews):
+    lengths = torch.tensor([len(r) for r in reviews])
+    ids = torch.zeros(len(reviews), int(lengths.max()), dtype=torch.long)
+    for i, r in enumerate(reviews):
+        ids[i, :len(r)] = torch.tensor(r)
+    return ids, lengths
+
+
+REVIEWS = [[5, 9, 3, 7, 2, 11], [4, 8], [12, 13, 14, 2]]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_shapes(cell):
+    model = make_model(cell)
+    ids, lengths = padded(REVIEWS)
+    assert model(ids, lengths).shape == (3,)
+    states = model.encode(ids)
+    assert len(states) == 2 and all(s.shape == (3, 6, 6) for s in states)
+    seen = model.inspect(torch.tensor(REVIEWS[0]))
+    assert seen["hidden_states"].shape == (2, 6, 6)
+    assert seen["running_logits"].shape == (6,)
+    assert seen["features"].shape == (12,)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+def test_padding_never_changes_a_prediction(cell, pooling):
+    model = make_model(cell, pooling)
+    ids, lengths = padded(REVIEWS)
+    alone = torch.cat([model(*padded([r])) for r in REVIEWS])
+    more_padding = torch.cat([ids, torch.zeros(3, 20, dtype=torch.long)], dim=1)
+    torch.testing.assert_close(model(ids, lengths), alone, rtol=0, atol=1e-6)
+    torch.testing.assert_close(model(more_padding, lengths), alone, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+def test_running_prediction_is_exact_at_every_token(cell, pooling):
+    model = make_model(cell, pooling)
+    review = torch.tensor(REVIEWS[0])
+    running = model.inspect(review)["running_logits"]
+    prefixes = torch.stack([model(review[None, :t], torch.tensor([t]))[0] for t in range(1, len(review) + 1)])
+    torch.testing.assert_close(running, prefixes, rtol=0, atol=1e-6)
+    assert running[-1] == pytest.approx(model(review[None], torch.tensor([len(review)])).item(), abs=1e-6)
+
+
+def test_hidden_states_are_the_layers_outputs():
+    model = make_model("gru")
+    review = torch.tensor(REVIEWS[2])
+    states = model.inspect(review)["hidden_states"]
+    first, _ = model.layers[0](model.embedding(review[None]))
+    torch.testing.assert_close(states[0], first[0])
+    assert states.abs().max() <= 1  # GRU outputs are bounded
+
+
+@pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"pooling": "sum"}, {"hidden_size": 0},
+                                 {"embed_dropout": 1.5}])
+def test_config_is_validated(bad):
+    with pytest.raises(ValueError):
+        ModelConfig(vocab_size=10, **bad)
+
+
+def test_config_round_trip_refuses_unknown_fields():
+    config = ModelConfig(vocab_size=10, cell="rnn")
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown model settings: bidirectional"):
+        ModelConfig.from_dict({**config.to_dict(), "bidirectional": True})

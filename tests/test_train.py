@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from sentiment.predict import Predictor
+from sentiment.train import Done, EpochRecord, Progress, TrainConfig, split_indices, train
+
+OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
+CFG = dict(batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
+
+
+def records(events):
+    return [e for e in events if isinstance(e, EpochRecord)]
+
+
+def test_two_epochs_give_two_records_and_a_falling_loss(tiny_archive, tmp_path):
+    events = list(train(tiny_archive, OPTIONS, TrainConfig(epochs=2, **CFG), tmp_path / "run"))
+    epochs = records(events)
+    assert [r.epoch for r in epochs] == [1, 2]
+    assert epochs[1].train_loss < epochs[0].train_loss
+    assert all(r.tokens_per_s > 0 and 0 <= r.val_acc <= 1 and r.lr > 0 for r in epochs)
+    steps = [e for e in events if isinstance(e, Progress) and e.epoch == 1]
+    assert [e.step for e in steps] == list(range(1, 6)) and steps[-1].steps == 5  # 72 reviews / 16
+    done = events[-1]
+    assert isinstance(done, Done) and not done.stopped and len(done.history) == 2
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert metrics["best_epoch"] == max(epochs, key=lambda r: r.val_acc).epoch
+    assert Predictor.load(tmp_path / "run").model.config.cell == "gru"
+
+
+def test_training_is_reproducible_on_cpu(tiny_archive, tmp_path):
+    run = lambda name: [(r.train_loss, r.val_loss) for r in records(
+        train(tiny_archive, OPTIONS, TrainConfig(epochs=2, **CFG), tmp_path / name))]
+    assert run("a") == run("b")
+
+
+def test_stop_between_batches_keeps_a_usable_model(tiny_archive, tmp_path):
+    calls = iter(range(1000))
+    events = list(train(tiny_archive, OPTIONS, TrainConfig(epochs=5, **CFG), tmp_path / "run",
+                        stop=lambda: next(calls) >= 2))  # stop after two batches
+    done = events[-1]
+    assert done.stopped and done.best_epoch == 1
+    [partial] = records(events)
+    assert partial.partial
+    assert Predictor.load(tmp_path / "run").predict(["great film"])[0].label in ("positive", "negative")
+
+
+def test_resume_continues_exactly(tiny_archive, tmp_path):
+    full = records(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "full"))
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "cut",
+               stop=iter([False] * 11 + [True] * 99).__next__))  # 5 steps per epoch: stops in epoch 3
+    resumed = records(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "cut", resume=True))
+    assert [r.epoch for r in resumed] == [3]
+    assert resumed[0].train_loss == pytest.approx(full[2].train_loss, rel=1e-5)
+    with pytest.raises(ValueError, match="other settings"):
+        list(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **{**CFG, "lr": 0.5}), tmp_path / "cut", resume=True))
+
+
+def test_validation_split_is_seeded_and_disjoint():
+    cfg = TrainConfig()
+    train_idx, val_idx = split_indices(25_000, cfg)
+    assert len(val_idx) == 2500 and len(train_idx) == 22_500 and not set(train_idx) & set(val_idx)
+    assert (split_indices(25_000, cfg)[1] == val_idx).all()
+    small_train, small_val = split_indices(25_000, TrainConfig(max_train=400))
+    assert len(small_train) == 400 and len(small_val) == 100 and set(small_val) <= set(val_idx)
+
+
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"device": "tpu"},
+                                 {"max_train": 1}])
+def test_train_config_is_validated(bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**bad)
