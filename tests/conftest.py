@@ -80,3 +80,59 @@ def tiny_checkpoint(tmp_path_factory, tiny_archive) -> Path:
     events = list(train(tiny_archive, {"cell": "lstm", "embed_dim": 16, "hidden_size": 12}, cfg, out))
     assert isinstance(events[-1], Done)
     return out
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory, tiny_archive, tiny_checkpoint) -> dict:
+    """Point the app at tiny checkpoints ("default" an LSTM, "rnn" a tanh RNN), a temporary runs
+    folder and the tiny archive, through the environment variables the app reads."""
+    import shutil
+
+    from sentiment.train import TrainConfig, train
+    shipped = tmp_path_factory.mktemp("checkpoints")
+    shutil.copytree(tiny_checkpoint, shipped / "default", ignore=shutil.ignore_patterns("resume"))
+    cfg = TrainConfig(epochs=2, batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
+    list(train(tiny_archive, {"cell": "rnn", "embed_dim": 16, "hidden_size": 12}, cfg, shipped / "rnn"))
+    shutil.rmtree(shipped / "rnn" / "resume")
+    env = {"SENTIMENT_CHECKPOINTS": str(shipped), "SENTIMENT_RUNS": str(tmp_path_factory.mktemp("runs")),
+           "IMDB_DATA": str(tiny_archive)}
+    os.environ.update(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env) -> str:
+    """The app, launched once in this process on a free port (tests import ``demo`` from app.py)."""
+    from app import demo
+    demo.queue(default_concurrency_limit=4).launch(server_name="127.0.0.1", server_port=None,
+                                                    prevent_thread_lock=True, quiet=True)
+    yield demo.local_url
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+    return Client(app_url, verbose=False)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page(app_url):
+    """A headless Debian chromium driven by Playwright; skips, saying why, where there is none."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no browser: {CHROMIUM} is missing (apt-get install chromium)")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        yield page
+        browser.close()
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"  # browser tests save theirs here (git-ignored)
