@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .text import TokenizedSplit
+from .text import TokenizedSplit, take_reviews
 from .vocab import PAD_ID, Vocab
 
 
@@ -29,6 +29,12 @@ class EncodedSplit:
     def lengths(self) -> np.ndarray:
         """(n,) tokens the model reads of each review: at least 1, at most max_len."""
         return np.clip(np.diff(self.offsets), 1, self.max_len)
+
+    def subset(self, index) -> "EncodedSplit":
+        """The reviews at ``index``, in that order (e.g. a seeded sample of the test split)."""
+        index = np.asarray(index, dtype=np.int64)
+        ids, offsets = take_reviews(self.ids, self.offsets, index)
+        return EncodedSplit(ids, offsets, self.labels[index], self.max_len)
 
     def batch(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, T) ids padded on the right, (B,) lengths, (B,) labels for the reviews in ``index``."""

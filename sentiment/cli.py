@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CELLS, POOLINGS, ModelConfig
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(u)
     u.add_argument("--checkpoint", required=True)
     u.add_argument("--reviews", type=int, default=2000, help="training reviews to sample")
+
+    c = sub.add_parser("card", help="print a checkpoint's model card (Markdown) from its own files")
+    c.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
 
     p = sub.add_parser("predict", help="label reviews")
     p.add_argument("text", nargs="*", help="reviews to label")
@@ -143,6 +147,11 @@ def cmd_units(args) -> int:
     return 0
 
 
+def cmd_card(args) -> int:
+    print(model_card(args.checkpoint))
+    return 0
+
+
 def cmd_predict(args) -> int:
     texts = list(args.text)
     if args.file:
@@ -166,7 +175,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "units": cmd_units}[args.command](args)
+                "units": cmd_units, "card": cmd_card}[args.command](args)
     except (DataError, CheckpointError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -62,12 +62,15 @@ class TokenizedSplit:
 
     def subset(self, index) -> "TokenizedSplit":
         index = np.asarray(index, dtype=np.int64)
-        pieces = [self.token_ids[self.offsets[i]:self.offsets[i + 1]] for i in index]
-        lengths = np.array([len(p) for p in pieces], dtype=np.int64)
-        return TokenizedSplit(
-            np.concatenate(pieces) if pieces else np.zeros(0, np.int32),
-            np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            self.labels[index], [self.names[i] for i in index])
+        token_ids, offsets = take_reviews(self.token_ids, self.offsets, index)
+        return TokenizedSplit(token_ids, offsets, self.labels[index], [self.names[i] for i in index])
+
+
+def take_reviews(flat: np.ndarray, offsets: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The reviews at ``index`` of a (flat, offsets) store, as a new (flat, offsets) store, in that order."""
+    pieces = [flat[offsets[i]:offsets[i + 1]] for i in index]
+    new_offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    return (np.concatenate(pieces) if pieces else np.zeros(0, flat.dtype)), new_offsets
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from sentiment.card import model_card
 from sentiment.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,9 @@ def test_train_evaluate_predict(tiny_archive, tmp_path):
     assert result["n"] == 80 and 0 <= result["accuracy"] <= 1 and result["loss"] > 0
     assert sum(map(sum, result["confusion"])) == 80
     assert json.loads((out / "metrics.json").read_text())["test"]["accuracy"] == result["accuracy"]
+    card = model_card(out)
+    assert f"**{result['accuracy']:.4f}**" in card and "2 × LSTM (8 units" in card
+    assert "python -m sentiment train --data" in card and "python -m sentiment evaluate" in card
 
     reviews = tmp_path / "reviews.txt"
     reviews.write_text("A superb, moving film.\n\nAwful and boring.\n", encoding="utf-8")

@@ -52,6 +52,7 @@ def test_missing_and_wrong_data_have_clear_messages(tmp_path, monkeypatch):
 
 
 def test_download_failure_names_the_way_out(monkeypatch):
+    monkeypatch.delenv("IMDB_DATA", raising=False)  # the app tests set it for the whole session
     monkeypatch.setattr(data, "URL", "file:///nonexistent/aclImdb_v1.tar.gz")
     with pytest.raises(DataError, match="--data PATH, or set IMDB_DATA"):
         resolve_data_path()
@@ -59,6 +60,7 @@ def test_download_failure_names_the_way_out(monkeypatch):
 
 
 def test_download_is_checked_and_cached(tiny_archive, monkeypatch):
+    monkeypatch.delenv("IMDB_DATA", raising=False)
     monkeypatch.setattr(data, "URL", tiny_archive.as_uri())
     monkeypatch.setattr(data, "MD5", "0" * 32)
     with pytest.raises(DataError, match="corrupt"):

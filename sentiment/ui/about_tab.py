@@ -1,6 +1,111 @@
-"""Placeholder until the tab is built."""
+"""The about tab, for the classroom: the recurrence, how to read each view, and the model card.
+
+The model card is read from the shipped checkpoints' metrics.json each time the page loads (and on
+"Refresh"), so the numbers are always the ones the checkpoints were measured with.
+"""
+from __future__ import annotations
+
+import json
+
 import gradio as gr
+
+from ..predict import available_checkpoints
+from .models import checkpoints_dir
+
+RECURRENCE = r"""
+## What the network computes
+
+Each token $t$ of the review becomes a learned vector $x_t$ (its *embedding*). A recurrent layer
+keeps a hidden state $h_t$, a vector of *units* (their number is in the model card), and updates it once per token:
+
+$$h_t = \tanh(W_x x_t + W_h h_{t-1} + b)$$
+
+$W_x$ says how the new word enters, $W_h$ how the past is carried forward; $\tanh$ keeps every unit
+between $-1$ and $+1$. The same weights are used at every position, so the layer reads a review of
+any length. This is the plain **RNN** (the `rnn` checkpoint). Its weakness: the past reaches the
+present only through repeated multiplication by $W_h$, so what happened 200 tokens ago fades.
+
+* A **GRU** adds two gates, numbers between 0 and 1 computed from $x_t$ and $h_{t-1}$: an *update gate*
+  $z_t$ decides how much of the old state to keep, $h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t$,
+  and a *reset gate* decides how much of the past the candidate $\tilde h_t$ may see.
+* An **LSTM** (the `default` checkpoint) keeps a second memory, the cell $c_t$, changed only by
+  addition: $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$, with a *forget gate* $f_t$ and an *input
+  gate* $i_t$; it shows $h_t = o_t \odot \tanh(c_t)$ through an *output gate* $o_t$. Addition lets
+  a verdict from early in the review survive to the end.
+
+Two such layers are stacked: the second reads the first one's $h_t$ instead of the words. The
+classifier looks at the top layer over the whole review: for each unit, its largest value and
+its mean value, weighted and summed into one number, the *logit*; $P(\text{positive}) =
+\sigma(\text{logit})$.
+"""
+
+READING = """
+## How to read the views
+
+* **Prediction**: P(positive) and P(negative) for the whole review.
+* **How each token moved P(positive)**: the model reads left to right, so "P(positive) if the review
+  ended here" is exact at every token. Each word is coloured by how much it changed that number: red
+  pushed it up, purple down. Try *not bad at all*: watch *bad* pull down and *not* ... *at all* win it back.
+* **The line of P(positive)**: the same numbers as a curve. Long reviews often change their mind;
+  the long example turns positive only in its last third.
+* **The heatmap**: every unit (rows) of each layer at every token (columns); red is near +1, blue near
+  -1. Hover for the token, the unit and its value. Rows that light up on a few words are units that
+  detect something; rows that change slowly carry memory.
+* **One unit**: pick a layer and unit (or click the table) to colour the review by that unit alone,
+  as in Karpathy's pictures of neurons in character models. Under it, the words that excite and
+  inhibit that unit most on average across a sample of IMDB reviews, so you can guess what it stands for.
+* **Units that weigh most**: each top-layer unit's share of the final logit; the shares and the bias
+  add up to the logit exactly. Positive shares push toward *positive*.
+* **Compare**: the same review through two models, e.g. the LSTM and the plain RNN on a long review.
+"""
+
+
+def _percent(value) -> str:
+    return f"{100 * value:.1f}%" if isinstance(value, (int, float)) else "not measured"
+
+
+def card_row(name: str, config: dict, metrics: dict) -> str:
+    """One model's line of the model card, from its config.json and metrics.json."""
+    model, test = config.get("model", {}), metrics.get("test") or {}
+    hardware = metrics.get("hardware") or {}
+    wall = metrics.get("wall_seconds")
+    trained = f"{wall / 60:.0f} min on {hardware.get('device', '?')}" if wall else "?"
+    epochs = f"{metrics.get('best_epoch', '?')} of {len(metrics.get('history') or [])}"
+    reviews = f"{metrics['n_train']:,} / {metrics['n_val']:,}" if "n_train" in metrics and "n_val" in metrics else "?"
+    test_text = f"{_percent(test.get('accuracy'))} ({test['n']} reviews)" if "n" in test else _percent(test.get("accuracy"))
+    return (f"| `{name}` | {model.get('cell', '?')} | {model.get('num_layers', '?')} x {model.get('hidden_size', '?')} "
+            f"| {model.get('vocab_size', '?')} | {config.get('tokenizer', {}).get('max_len', '?')} "
+            f"| {reviews} | {_percent(metrics.get('val_accuracy'))} | {test_text} | {epochs} | {trained} |")
+
+
+def model_card() -> str:
+    """The model card of every shipped checkpoint, read from disk now."""
+    rows = []
+    for name, path in available_checkpoints(checkpoints_dir()).items():
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            rows.append(f"| `{name}` | could not read its config.json or metrics.json: {err} ||||||||")
+            continue
+        rows.append(card_row(name, config, metrics))
+    if not rows:
+        return f"## Model card\n\nNo shipped checkpoints in `{checkpoints_dir()}` yet."
+    return "\n".join([
+        "## Model card", "",
+        "Trained on the IMDB Large Movie Review Dataset (Maas et al., 2011), with part of its training split "
+        "held out for validation; the test split is used only for the final figure. Figures are read from "
+        "each checkpoint's `metrics.json`.", "",
+        "| model | cell | layers x units | vocabulary | tokens read | reviews train / val | validation accuracy | test accuracy "
+        "| best epoch | training |",
+        "|---|---|---|---|---|---|---|---|---|---|", *rows, "",
+        "**Limits.** English movie reviews only; the model reads the first tokens of a review only (see "
+        "*tokens read*); sarcasm and mixed verdicts fool it; it learns the biases of IMDB reviewers.",
+    ])
 
 
 def build():
-    gr.Markdown("Coming soon.")
+    gr.Markdown(RECURRENCE)
+    gr.Markdown(READING)
+    card = gr.Markdown(model_card)
+    gr.Button("Refresh the model card", size="sm").click(model_card, None, card, api_name="model_card")

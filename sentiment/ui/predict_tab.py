@@ -1,6 +1,368 @@
-"""Placeholder until the tab is built."""
+"""The predict tab: label a review and show what the network's hidden state does while reading it.
+
+Handlers are plain functions (tests call them directly); ``build()`` lays out the components and
+names every endpoint, so ``gradio_client`` can call them:
+
+    Client(url).predict("Not bad at all.", api_name="/predict")   # notice, label, tokens, plots, units
+"""
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import threading
+from dataclasses import fields
+from functools import lru_cache
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
+import pandas as pd
+
+from ..data import DataError, resolve_data_path
+from ..predict import MAX_CHARS, Explanation, Predictor
+from ..train import TrainConfig, prepare_data
+from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
+from . import plots
+from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
+
+MAX_BATCH = 5000  # reviews per uploaded file: a 2-vCPU host labels about this many in a minute
+EMPTY = "Type or paste a movie review, then press **Predict** (or pick an example below)."
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control bytes, not newlines or tabs
+
+NEGATION = "This film is not terrible, it's great!"
+LATE_TURN = (
+    "I went in with low expectations and for the first hour they were met. The opening is slow, the "
+    "dialogue is stiff, and the lead spends most of his scenes staring out of windows while a piano "
+    "plays the same four notes. The supporting cast is wasted on a subplot about a stolen painting that "
+    "goes nowhere, and at least twice I checked how much of the running time was left. I was ready to "
+    "write this off as another dull, self-important drama that mistakes silence for depth. Then the "
+    "last forty minutes happened. The quiet scenes pay off one by one, the painting turns out to matter "
+    "more than anything else in the story, and the final conversation between the brothers is some of "
+    "the most honest, moving acting I have seen in years. By the end the whole audience was silent. It "
+    "asks for patience, but it earns every minute of it. I left the cinema stunned, and I have thought "
+    "about it every day since. A flawed start, but a wonderful, unforgettable film that I would happily "
+    "watch again tomorrow and recommend to anyone who loves great storytelling.")
+EXAMPLES = [
+    "A wonderful, moving film with a brilliant cast. I loved every minute of it.",
+    "Boring, predictable and far too long. The acting was awful and the plot made no sense.",
+    "Not bad at all.",
+    NEGATION,
+    LATE_TURN,
+]
+
+
+def clean_input(text: str | None) -> str:
+    """Text the tokenizer can always read: cut to the longest the model could use, odd bytes removed."""
+    text = (text or "")[:MAX_CHARS + 1]  # one extra character, so the Predictor still sees it was cut
+    text = text.encode("utf-8", "ignore").decode("utf-8")  # drops lone surrogates (JSON lets them through)
+    return _CONTROL.sub(" ", text)
+
+
+@lru_cache(maxsize=16)
+def _explain(predictor: Predictor, text: str) -> Explanation:
+    return predictor.explain(text)  # typing, then picking units, asks for the same review again and again
+
+
+def _default_model() -> str | None:
+    return next(iter(model_choices()), None)
+
+
+def _load(model_name: str | None) -> tuple[Predictor | None, str]:
+    """The Predictor for ``model_name`` (default: the first available), or None and a message why not."""
+    name = model_name or _default_model()
+    if name is None:
+        return None, f"No model yet: no checkpoints in {checkpoints_dir()} or {runs_dir()}. Train one in the Train tab."
+    try:
+        return get_predictor(name), ""
+    except KeyError as err:
+        return None, str(err.args[0])
+
+
+def _unit_table(model_name: str | None) -> dict | None:
+    """The model's units.json, read again only when the file changes; None when it has none."""
+    path = model_choices().get(model_name or _default_model() or "")
+    if path is None or not (path / UNITS_FILE).exists():
+        return None
+    return _cached_units(path, (path / UNITS_FILE).stat().st_mtime)
+
+
+@lru_cache(maxsize=8)
+def _cached_units(path: Path, mtime: float) -> dict | None:
+    return load_unit_words(path)
+
+
+def truncation_notice(e: Explanation, max_len: int) -> str:
+    if not e.truncated:
+        return ""
+    if e.n_tokens > max_len:
+        return f"✂️ This review has {e.n_tokens} tokens; the model reads the first {max_len}, so the rest was ignored."
+    return f"✂️ This review is longer than {MAX_CHARS:,} characters; only the first {MAX_CHARS:,} were read."
+
+
+def strongest_unit(e: Explanation, layer: int) -> int:
+    """The unit to show first (layer from 0): on the top layer the one with the largest share of the
+    logit; below it, the one whose activation swings most over this review."""
+    if layer == e.hidden_states.shape[0] - 1:
+        return int(np.argmax(np.abs(e.unit_contributions)))
+    return int(np.argmax(np.ptp(e.hidden_states[layer], axis=0)))  # (T, H) -> (H,) range per unit
+
+
+def _pick_unit(e: Explanation, layer: int | None, unit: int | None) -> tuple[int, int, str]:
+    """(layer from 0, unit, note): the asked-for unit if it exists; unit None or -1 means the strongest."""
+    L, _, H = e.hidden_states.shape
+    layer = L if layer is None else int(layer)
+    unit = -1 if unit is None else int(unit)
+    note = ""
+    if not (1 <= layer <= L and unit < H):
+        note = f"This model has layers 1-{L} and units 0-{H - 1}; showing its strongest unit instead."
+        layer, unit = L, -1
+    return layer - 1, unit if unit >= 0 else strongest_unit(e, layer - 1), note
+
+
+def describe_unit(words: dict | None, layer: int, unit: int) -> str:
+    """What a unit responds to across IMDB reviews, from the checkpoint's units.json."""
+    title = f"**Layer {layer + 1}, unit {unit}**"
+    if words is None:
+        return f"{title}. This checkpoint has no word lists for its units (no {UNITS_FILE}); see below."
+    entry = words["layers"][layer][unit]
+    show = lambda pairs: ", ".join(f"{w} ({v:+.2f})" for w, v in pairs)
+    return (f"{title}, averaged over {words['n_reviews']} IMDB reviews:  \n"
+            f"fires most on: {show(entry['excite'])}  \nquietest on: {show(entry['inhibit'])}")
+
+
+def unit_view(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None):
+    """The review coloured by one unit's activation, and what that unit responds to in general."""
+    text = clean_input(text)
+    predictor, problem = _load(model_name)
+    if predictor is None or not text.strip():
+        return None, problem or EMPTY
+    try:
+        e = _explain(predictor, text)
+    except ValueError as err:
+        return None, str(err)
+    layer0, unit, note = _pick_unit(e, layer, unit)
+    return plots.activation_tokens(e, layer0, unit), (note + "\n\n" if note else "") + describe_unit(
+        _unit_table(model_name), layer0, unit)
+
+
+def predict(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None):
+    """Every view of one review: notice, label, tokens by how they moved P(positive), the line of
+    P(positive), the hidden-state heatmap, the review coloured by one unit, what that unit does, top units."""
+    text = clean_input(text)
+    predictor, problem = _load(model_name)
+    if predictor is None or not text.strip():
+        return problem or EMPTY, None, None, None, None, None, None, None
+    try:
+        e = _explain(predictor, text)
+    except ValueError as err:  # e.g. nothing but spaces once cleaned
+        return f"{err} {EMPTY}", None, None, None, None, None, None, None
+    notice = " ".join(filter(None, [
+        f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
+        truncation_notice(e, predictor.max_len),
+        f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
+    words = _unit_table(model_name)
+    unit_tokens, unit_text = unit_view(text, model_name, layer, unit)
+    return (notice, {"positive": e.prob_positive, "negative": 1 - e.prob_positive}, plots.delta_tokens(e),
+            plots.prob_line({predictor.name: e}), plots.hidden_heatmap(e), unit_tokens, unit_text,
+            plots.top_units(e, words))
+
+
+def live_predict(text: str, model_name: str | None, layer: int | None, unit: int | None, live: bool):
+    """``predict`` as the user types, when they want it; otherwise leave every view as it is."""
+    return predict(text, model_name, layer, unit) if live else (gr.skip(),) * 8
+
+
+def compare(text: str, model_a: str | None = None, model_b: str | None = None):
+    """Two models on the same review: a label and token view each, and both lines of P(positive)."""
+    text = clean_input(text)
+    if not text.strip():
+        return EMPTY, None, None, None, None, None
+    runs, notes = {}, []
+    for side, name in (("1", model_a), ("2", model_b)):
+        predictor, problem = _load(name)
+        if predictor is None:
+            return problem, None, None, None, None, None
+        try:
+            e = _explain(predictor, text)
+        except ValueError as err:
+            return str(err), None, None, None, None, None
+        runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
+        notes.append(truncation_notice(e, predictor.max_len))
+    a, b = runs.values()
+    label = lambda e: {"positive": e.prob_positive, "negative": 1 - e.prob_positive}
+    return (" ".join(filter(None, notes)) or "Same review, two models.", label(a), label(b),
+            plots.delta_tokens(a), plots.delta_tokens(b), plots.prob_line(runs))
+
+
+def read_reviews_file(path: str) -> list[str]:
+    """Reviews from a .txt (one a line) or a .csv (a column named text or review, or its only column)."""
+    raw = Path(path).read_bytes().decode("utf-8", "replace")
+    if Path(path).suffix.lower() != ".csv":
+        return [line for line in raw.splitlines() if line.strip()]
+    table = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    named = {c.strip().lower(): c for c in table.columns}
+    column = named.get("text") or named.get("review") or (table.columns[0] if len(table.columns) == 1 else None)
+    if column is None:
+        raise ValueError(f"The CSV needs a column named 'text' or 'review'; it has: {', '.join(table.columns)}.")
+    return table[column].tolist()
+
+
+def batch(file: str | None, model_name: str | None = None):
+    """Label every review in an uploaded file: (notice, table, path of a CSV to download)."""
+    if not file:
+        return "Upload a .txt file (one review per line) or a .csv file with a 'text' or 'review' column.", None, None
+    try:
+        reviews = read_reviews_file(file)
+    except (ValueError, pd.errors.ParserError) as err:
+        return f"Could not read {Path(file).name}: {err}", None, None
+    predictor, problem = _load(model_name)
+    if predictor is None:
+        return problem, None, None
+    cut = len(reviews) > MAX_BATCH
+    reviews = [clean_input(r) for r in reviews[:MAX_BATCH]]
+    filled = [i for i, r in enumerate(reviews) if r.strip()]
+    table = pd.DataFrame({"review": reviews, "label": "", "prob_positive": np.nan, "tokens": 0, "truncated": False})
+    for i, p in zip(filled, predictor.predict([reviews[i] for i in filled])):
+        table.loc[i, ["label", "prob_positive", "tokens", "truncated"]] = [p.label, round(p.prob_positive, 4),
+                                                                           p.n_tokens, p.truncated]
+    out = Path(tempfile.mkdtemp(prefix="predictions-")) / "predictions.csv"
+    table.to_csv(out, index=False)
+    notice = f"**{predictor.name}** labelled {len(filled)} reviews: {int((table.label == 'positive').sum())} positive."
+    if cut:
+        notice += f" Only the first {MAX_BATCH} were read; split the file to label the rest."
+    if len(filled) < len(reviews):
+        notice += f" {len(reviews) - len(filled)} empty rows were left unlabelled."
+    return notice, table.assign(review=table.review.str.slice(0, 200)), str(out)
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def units_status_text(model_name: str | None) -> str:
+    path = model_choices().get(model_name or _default_model() or "")
+    if path is None or _unit_table(model_name) is not None:
+        return ""
+    if _under(path, runs_dir()) and not _under(path, checkpoints_dir()):
+        return (f"This run has no {UNITS_FILE} yet, so the units are not explained. Press **Compute unit words** "
+                "to find the words that excite and inhibit each unit (about a minute).")
+    return f"This checkpoint has no {UNITS_FILE}, so its units are not explained (`python -m sentiment units` makes one)."
+
+
+def units_status(model_name: str | None = None):
+    """(message, compute button): the button shows only for runs that lack units.json."""
+    text = units_status_text(model_name)
+    return text, gr.Button(visible="Compute" in text)
+
+
+def compute_units(model_name: str, progress=gr.Progress()) -> str:
+    """Compute units.json for a run in the runs folder (never the shipped checkpoints) and store it there."""
+    path = model_choices().get(model_name or "")
+    if path is None:
+        return f"No model named {model_name!r}."
+    if not _under(path, runs_dir()) or _under(path, checkpoints_dir()):
+        return f"{model_name} is a shipped checkpoint; the app does not write into {checkpoints_dir()}."
+    predictor, _ = _load(model_name)
+    known = {f.name for f in fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in (predictor.metrics.get("train_config") or {}).items() if k in known})
+    try:
+        data = resolve_data_path(download=False)
+    except DataError as err:
+        return str(err)
+    progress(0.1, desc="Reading the reviews")
+    prepared = prepare_data(data, cfg, vocab=predictor.vocab)
+    progress(0.5, desc="Running the model over a sample of reviews")
+    table = unit_words(predictor.model, predictor.vocab, prepared.train)
+    save_unit_words(path, table)
+    return (f"Stored the words of {sum(len(layer) for layer in table['layers'])} units in {path / UNITS_FILE}. "
+            "Press Predict again to see them.")
+
+
+def refresh_models(current: str | None):
+    """The model dropdown with the checkpoints there are now (a run trained a minute ago included)."""
+    names = list(model_choices())
+    return gr.Dropdown(choices=names, value=current if current in names else (names[0] if names else None))
+
+
+def _warm_up() -> None:
+    """Load the default model and run it once, so the first visitor does not wait for spaCy and kernels."""
+    predictor, _ = _load(None)
+    if predictor is not None:
+        predictor.explain(EXAMPLES[0])
 
 
 def build():
-    gr.Markdown("Coming soon.")
+    names = list(model_choices())
+    second = "rnn" if "rnn" in names else (names[1] if len(names) > 1 else (names[0] if names else None))
+    dropdown = lambda label, value: gr.Dropdown(names, value=value, label=label, allow_custom_value=True)
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label="Review", lines=5, max_length=MAX_CHARS, placeholder=EMPTY, elem_id="review")
+            with gr.Row():
+                model = dropdown("Model", names[0] if names else None)
+                live = gr.Checkbox(True, label="Update as I type")
+                submit = gr.Button("Predict", variant="primary")
+        with gr.Column(scale=2):
+            label = gr.Label(label="Prediction", num_top_classes=2, elem_id="label")
+            notice = gr.Markdown(EMPTY)
+    examples = gr.Examples(EXAMPLES, text, label="Examples: clear positive, clear negative, negation, a late turn")
+    tokens = gr.HighlightedText(label="How each token moved P(positive): red up, purple down", show_legend=True,
+                                elem_id="tokens")
+    line = gr.Plot(label="P(positive) if the review ended here")
+    with gr.Accordion("Inside the network: hidden-state activations", open=True):
+        heatmap = gr.Plot(label="Activations: tokens across, units down; hover for token, unit, value")
+        gr.Markdown("Pick a unit to colour the review by its activation (red high, purple low), or click a row "
+                    "of the table. Unit -1 picks the strongest: on layer 2 the unit that weighs most in this "
+                    "prediction, on layer 1 the one that swings most over the review.")
+        with gr.Row():
+            layer = gr.Radio([("1 (reads the words)", 1), ("2 (feeds the classifier)", 2)], value=2, label="Layer")
+            unit = gr.Number(-1, label="Unit (-1: the strongest)", precision=0, minimum=-1)
+        unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True)
+        unit_text = gr.Markdown()
+        top = gr.Dataframe(label="Units that weigh most in this prediction (top layer)", interactive=False)
+        with gr.Row():
+            status = gr.Markdown(units_status_text(names[0] if names else None))
+            compute = gr.Button("Compute unit words", visible=False, size="sm")
+    with gr.Accordion("Compare two models on this review", open=False):
+        model_b = dropdown("Second model", second)
+        compare_button = gr.Button("Compare")
+        compare_notice = gr.Markdown()
+        with gr.Row():
+            label_a, label_b = gr.Label(label="First model"), gr.Label(label="Second model")
+        with gr.Row():
+            tokens_a, tokens_b = gr.HighlightedText(show_legend=True), gr.HighlightedText(show_legend=True)
+        compare_line = gr.Plot(label="P(positive) for both models")
+    with gr.Accordion("Label a file of reviews", open=False):
+        upload = gr.File(label=".txt (one review per line) or .csv (a 'text' or 'review' column)",
+                         file_types=[".txt", ".csv"])
+        batch_button = gr.Button("Label them")
+        batch_notice = gr.Markdown()
+        batch_table = gr.Dataframe(label="Predictions", interactive=False)
+        batch_file = gr.File(label="Download predictions.csv")
+
+    views = [notice, label, tokens, line, heatmap, unit_tokens, unit_text, top]
+    inputs = [text, model, layer, unit]
+    gr.on([submit.click, text.submit], predict, inputs, views, api_name="predict")
+    text.input(live_predict, [*inputs, live], views, api_visibility="undocumented", api_name="predict_live",
+               trigger_mode="always_last", show_progress="hidden")
+    examples.load_input_event.then(predict, inputs, views, api_visibility="private")
+    gr.on([layer.input, unit.input], unit_view, inputs, [unit_tokens, unit_text], api_name="unit",
+          show_progress="hidden")
+    top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
+    model.focus(refresh_models, model, model, api_name="models", show_progress="hidden")
+    model_b.focus(refresh_models, model_b, model_b, api_visibility="undocumented", show_progress="hidden")
+    model.change(units_status, model, [status, compute], api_name="units_status")
+    compute.click(compute_units, model, status, api_name="compute_units")
+    compare_button.click(compare, [text, model, model_b],
+                         [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
+    batch_button.click(batch, [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
+    threading.Thread(target=_warm_up, daemon=True).start()
+
+
+def _select_unit(text: str, model_name: str | None, layer, unit, evt: gr.SelectData):
+    """A click on a row of the top-units table shows that unit (top layer)."""
+    predictor, _ = _load(model_name)
+    chosen_layer = predictor.model_config.num_layers if predictor else None
+    chosen_unit = int(evt.row_value[0])
+    return (chosen_layer, chosen_unit, *unit_view(text, model_name, chosen_layer, chosen_unit))

@@ -1,6 +1,191 @@
-"""Placeholder until the tab is built."""
+"""The train tab: a form, Start and Stop, and the run streamed live (progress, epoch table, curves).
+
+The run itself is ``sentiment.train.train`` in a background thread (``training_job``), so a closed
+page does not end it and Stop works from any request. Endpoints for ``gradio_client``: ``/train``
+(streams the same updates as the page), ``/watch_training`` and ``/stop_training``.
+"""
+from __future__ import annotations
+
+import math
+
 import gradio as gr
+import pandas as pd
+
+from ..model import CELLS, ModelConfig
+from ..train import TrainConfig
+from . import training_job
+from .training_job import MIN_TRAIN, TEST_SAMPLE, RunRequest, Snapshot
+
+ALL_REVIEWS = 25_000  # the official training split; validation is held out of it
+RANGES = {  # the sliders' ends; the handler checks the same bounds, with messages that name the field
+    "Layers": (1, 4), "Hidden size": (8, 512), "Embedding size": (8, 512), "Epochs": (1, 50),
+    "Batch size": (1, 512), "Maximum review length": (8, 2048), "Training reviews": (MIN_TRAIN, ALL_REVIEWS)}
+TABLE_COLUMNS = ["epoch", "train loss", "train acc", "val loss", "val acc", "seconds", "tokens/s", "note"]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _whole(label: str, value) -> int:
+    low, high = RANGES[label]
+    if not _is_number(value) or value != int(value) or not low <= value <= high:
+        raise ValueError(f"{label} must be a whole number from {low:,} to {high:,}; got {value!r}.")
+    return int(value)
+
+
+def run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train,
+                test_on) -> RunRequest:
+    """The form's values as a RunRequest; a ValueError says which value is wrong and what would do."""
+    if cell not in CELLS:
+        raise ValueError(f"Cell must be one of {', '.join(CELLS)}; got {cell!r}.")
+    if not (_is_number(lr) and 0 < lr <= 1):
+        raise ValueError(f"Learning rate must be a number above 0 and at most 1 (2e-3 is a good start); got {lr!r}.")
+    if test_on not in ("sample", "full"):
+        raise ValueError(f"Test on must be 'sample' or 'full'; got {test_on!r}.")
+    n_train = _whole("Training reviews", n_train)
+    options = {"cell": cell, "num_layers": _whole("Layers", layers), "hidden_size": _whole("Hidden size", hidden_size),
+               "embed_dim": _whole("Embedding size", embed_dim)}
+    ModelConfig(vocab_size=1, **options)  # the model's own checks, before any data is read
+    cfg = TrainConfig(epochs=_whole("Epochs", epochs), lr=float(lr), batch_size=_whole("Batch size", batch_size),
+                      max_len=_whole("Maximum review length", max_len),
+                      max_train=None if n_train >= ALL_REVIEWS else n_train)
+    return RunRequest(options, cfg, full_test=test_on == "full")
+
+
+def start_training(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train, test_on):
+    """Start a run and stream it: (status, epoch table, loss curves, accuracy curves, result)."""
+    try:
+        job = training_job.start(run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size,
+                                             max_len, n_train, test_on))
+    except (ValueError, training_job.Busy) as err:
+        raise gr.Error(str(err), print_exception=False) from None
+    yield from _stream(job)
+
+
+def watch_training():
+    """Stream the current (or last) run, e.g. after reopening the page."""
+    job = training_job.current()
+    if job is None:
+        raise gr.Error("No training run since the app started: fill in the form and press Start.",
+                       print_exception=False)
+    yield from _stream(job)
+
+
+def stop_training() -> str:
+    job = training_job.current()
+    if job is None or job.snapshot().finished:
+        return "No training run is going."
+    job.stop()
+    return f"Stopping **{job.snapshot().name}** after the current batch; the best epoch so far is kept."
+
+
+def _stream(job):
+    for snapshot in job.follow():
+        yield render(snapshot)
+    if snapshot.error:
+        raise gr.Error(f"Training failed: {snapshot.error}", print_exception=False)
+
+
+def render(s: Snapshot) -> tuple[str, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, str]:
+    return status_text(s), epoch_table(s), curves(s, "loss"), curves(s, "acc"), result_text(s)
+
+
+def status_text(s: Snapshot) -> str:
+    head = f"**{s.name}**, training on **{s.device}**" + (f": {s.data}" if s.data else "")
+    if s.error:
+        return f"{head}\n\nFailed: {s.error}"
+    if s.finished:
+        return f"{head}\n\n{'Stopped' if s.done and s.done.stopped else 'Finished'}."
+    line = s.stage
+    if s.progress and s.done is None:
+        p = s.progress
+        filled = round(20 * p.step / p.steps)
+        line = (f"Epoch {p.epoch} of {s.epochs}, batch {p.step} of {p.steps} `{'█' * filled}{'·' * (20 - filled)}` "
+                f"{p.step / p.steps:.0%}, running loss {p.loss:.4f}")
+    return f"{head}\n\n{'Stopping after the current batch… ' if s.stopping else ''}{line}"
+
+
+def epoch_table(s: Snapshot) -> pd.DataFrame:
+    rows = [[r.epoch, round(r.train_loss, 4), round(r.train_acc, 4), round(r.val_loss, 4), round(r.val_acc, 4),
+             round(r.seconds, 1), round(r.tokens_per_s), ("stopped mid-epoch; " if r.partial else "")
+             + ("best so far, saved" if r.best else "")] for r in s.records]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def curves(s: Snapshot, metric: str) -> pd.DataFrame | None:
+    """Long form for gr.LinePlot: one row per (epoch, split); None (an empty plot) before the first epoch.
+
+    None, not an empty frame: the plot fixes its series from the first data it gets, so that must hold both.
+    """
+    if not s.records:
+        return None
+    name = {"loss": "loss", "acc": "accuracy"}[metric]
+    rows = [(r.epoch, split, getattr(r, f"{prefix}_{metric}"))
+            for r in s.records for split, prefix in (("train", "train"), ("validation", "val"))]
+    return pd.DataFrame(rows, columns=["epoch", "split", name])
+
+
+def result_text(s: Snapshot) -> str:
+    if not s.finished or s.error or s.done is None:
+        return ""
+    if s.done.best_epoch is None:
+        return "Stopped before any batch was trained: nothing was saved."
+    saved = (f"Best epoch **{s.done.best_epoch}** (validation accuracy {s.done.best_val_acc:.1%}) is saved as "
+             f"**{s.name}**: pick it in the Predict tab. {s.done.wall_seconds:.0f} s in all.")
+    if not s.test:
+        return saved
+    where = f"a seeded sample of {s.test['n']:,}" if s.test["sample"] else f"all {s.test['n']:,}"
+    return f"### Test accuracy {s.test['accuracy']:.1%}\non {where} test reviews. {saved}"
+
+
+def _slider(label: str, value: int, step: int = 1, **kwargs) -> gr.Slider:
+    low, high = RANGES[label]
+    return gr.Slider(low, high, value=value, step=step, label=label, **kwargs)
 
 
 def build():
-    gr.Markdown("Coming soon.")
+    enabled, cap = training_job.training_policy()  # a bad value stops the app at start-up, saying why
+    most = cap or ALL_REVIEWS
+    gr.Markdown("Train a model here and watch it learn, epoch by epoch: the same loop as "
+                "`python -m sentiment train`. A few hundred reviews and a few epochs take about a minute on a "
+                "laptop; all 25,000 want a GPU. The best epoch is saved under `runs/` and appears in the "
+                "Predict tab. One run at a time, for everyone using this app.")
+    if not enabled:
+        gr.Markdown(f"**Training is switched off on this server** (`{training_job.ENV_TRAINING}=off`).")
+    elif cap:
+        gr.Markdown(f"This server trains on at most {cap:,} reviews per run (`{training_job.ENV_MAX_TRAIN}`).")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            form = [
+                gr.Radio(list(CELLS), value="lstm", label="Cell", info="rnn: the plain tanh cell; gru, lstm: gated"),
+                _slider("Layers", 2),
+                _slider("Hidden size", 64, step=8, info="units per layer"),
+                _slider("Embedding size", 64, step=8),
+                _slider("Epochs", 3),
+                gr.Number(2e-3, label="Learning rate", info="peak of Adam's schedule (warm-up, then cosine decay)"),
+                _slider("Batch size", 32),
+                _slider("Maximum review length", 256, step=8, info="tokens read of each review"),
+                gr.Slider(MIN_TRAIN, most, value=min(1000, most), step=100, label="Training reviews",
+                          info=f"a few hundred for a class demo; {ALL_REVIEWS:,} = all (22,500 train, 2,500 validate)"),
+                gr.Radio([(f"a sample of {TEST_SAMPLE:,}", "sample"), ("all 25,000", "full")], value="sample",
+                         label="Test the best epoch on"),
+            ]
+            with gr.Row():
+                start = gr.Button("Start", variant="primary", interactive=enabled)
+                stop = gr.Button("Stop", variant="stop")
+            watch = gr.Button("Watch the current run", size="sm")
+        with gr.Column(scale=2):
+            status = gr.Markdown("No run yet.", elem_id="train-status")
+            result = gr.Markdown(elem_id="train-result")
+            with gr.Row():
+                loss_plot = gr.LinePlot(x="epoch", y="loss", color="split", title="Loss", height=260,
+                                        elem_id="train-loss")
+                acc_plot = gr.LinePlot(x="epoch", y="accuracy", color="split", title="Accuracy", height=260,
+                                       elem_id="train-accuracy")
+            table = gr.Dataframe(headers=TABLE_COLUMNS, label="Epochs", interactive=False, elem_id="train-epochs")
+    outputs = [status, table, loss_plot, acc_plot, result]
+    streaming = dict(outputs=outputs, show_progress="minimal", concurrency_id="train", concurrency_limit=8)
+    start.click(start_training, inputs=form, api_name="train", **streaming)
+    watch.click(watch_training, api_name="watch_training", **streaming)
+    stop.click(stop_training, outputs=status, api_name="stop_training", concurrency_limit=None)

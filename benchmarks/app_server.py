@@ -1,0 +1,179 @@
+"""The app as users meet it: ``python app.py`` in its own process, asked through ``gradio_client``.
+
+    with running_app("checkpoints/default") as app:
+        records = app_figures(app, review_text, repeats=50)
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradio_client import Client
+from gradio_client.exceptions import AppError as ClientAppError
+
+from .figures import latency_records, record, time_calls
+
+ROOT = Path(__file__).resolve().parent.parent
+API_NAME = "/predict"  # the predict tab's endpoint: review text first, every other input left at its default
+
+
+class AppError(RuntimeError):
+    """The app did not start, or did not answer; the message says what happened and where its log is."""
+
+
+@dataclass
+class RunningApp:
+    process: subprocess.Popen
+    url: str
+    started: float  # time.perf_counter() just before the process was started
+    log: Path  # the app's stdout and stderr
+
+    def log_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(checkpoint, data=None, app: Path = ROOT / "app.py", env: dict | None = None):
+    """Start ``python app.py`` serving a copy of ``checkpoint`` as "default" on a free port; stop it after.
+
+    The app gets its own checkpoints and runs folders, so it serves exactly the model measured
+    (a checkpoint still being trained is copied once, not read while it is rewritten). ``env`` adds
+    to the app's environment (``{"OMP_NUM_THREADS": "1"}`` gives torch one thread).
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    shutil.copytree(checkpoint, workdir / "checkpoints" / "default", ignore=shutil.ignore_patterns("resume"))
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+           "SENTIMENT_CHECKPOINTS": str(workdir / "checkpoints"), "SENTIMENT_RUNS": str(workdir / "runs"),
+           **(env or {})}
+    if data:
+        env["IMDB_DATA"] = str(data)
+    log = workdir / "app.log"
+    with open(log, "wb") as log_file:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, str(app)], cwd=app.parent, env=env, stdout=log_file,
+                                   stderr=subprocess.STDOUT)
+    try:
+        yield RunningApp(process, f"http://127.0.0.1:{port}/", started, log)
+    finally:
+        stop(process)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a user would; then terminate, then kill, if it does not go."""
+    for send, wait in ((lambda: process.send_signal(signal.SIGINT), 10), (process.terminate, 5), (process.kill, 5)):
+        if process.poll() is not None:
+            return
+        send()
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def ask(client: Client, text: str):
+    try:
+        return client.predict(text, api_name=API_NAME)
+    except (ValueError, ClientAppError) as err:  # ValueError: no such endpoint; AppError: the handler failed
+        raise AppError(f"the app's {API_NAME} endpoint did not answer: {err}") from None
+
+
+def first_answer(app: RunningApp, text: str, timeout: float = 120) -> tuple[Client, float]:
+    """Wait for the page, then ask once: (client, seconds from starting the process to that answer)."""
+    deadline = app.started + timeout
+    while True:
+        if app.process.poll() is not None:
+            raise AppError(f"app.py exited with code {app.process.returncode} before answering. "
+                           f"Its last lines ({app.log}):\n{app.log_tail()}")
+        if time.perf_counter() > deadline:
+            raise AppError(f"app.py did not serve {app.url} within {timeout:.0f} s. Its last lines:\n{app.log_tail()}")
+        try:
+            with urllib.request.urlopen(app.url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:  # not listening yet
+            time.sleep(0.05)
+    client = Client(app.url, verbose=False)
+    ask(client, text)
+    return client, time.perf_counter() - app.started
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory of a process now (VmRSS) and at its peak (VmHWM), from Linux's /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024  # kB -> MiB
+    return fields
+
+
+def classroom(url: str, text: str, clients: int, requests_each: int, variant: str = "") -> list[dict]:
+    """``clients`` students at once, each asking ``requests_each`` times in a row: latency and throughput."""
+    connections = [Client(url, verbose=False) for _ in range(clients)]
+    seconds: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def student(client: Client):
+        try:
+            mine = time_calls(lambda: ask(client, text), requests_each, warmup=0)
+        except AppError as err:
+            errors.append(err)
+            return
+        with lock:
+            seconds.extend(mine)
+
+    threads = [threading.Thread(target=student, args=(c,)) for c in connections]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return latency_records(f"classroom{variant}", seconds, clients=clients) + [
+        record(f"classroom{variant}_requests_per_s", len(seconds) / wall, "requests/s", clients=clients,
+               n=len(seconds))]
+
+
+def app_figures(app: RunningApp, text: str, repeats: int, clients: int = 0, requests_each: int = 3,
+                variant: str = "") -> list[dict]:
+    """startup_s, predict_e2e p50/p95, the app's memory after warm-up, and (with ``clients``) a classroom.
+
+    ``variant`` ("_1thread") goes into every figure's name, for an app started with other settings.
+    """
+    client, startup = first_answer(app, text)
+    records = [record(f"startup{variant}_s", startup, "s",
+                      note="from starting `python app.py` to the first answered request")]
+    records += latency_records(f"predict_e2e{variant}", time_calls(lambda: ask(client, text), repeats),
+                               endpoint=API_NAME, note="gradio_client round trip, every view included")
+    if clients:
+        records += classroom(app.url, text, clients, requests_each, variant)
+    if Path(f"/proc/{app.process.pid}").exists():
+        mem = memory_mb(app.process.pid)
+        records += [record(f"app{variant}_rss_mb", mem["VmRSS"], "MiB",
+                           note="resident memory of the app process after warm-up"),
+                    record(f"app{variant}_peak_rss_mb", mem["VmHWM"], "MiB",
+                           note="peak resident memory of the app process")]
+    return records

@@ -1,0 +1,256 @@
+"""In-process figures: the model's latency, batch scoring, int8 quantization, training throughput.
+
+Every function returns a list of records, ``{"name", "value", "unit", ...}``, ready to print as JSON.
+``run.py`` decides what to measure and on which data; these functions only measure.
+"""
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sentiment.batching import EncodedSplit, bucket_batches, padded_batches
+from sentiment.model import ModelConfig, SentimentRNN
+from sentiment.predict import Predictor
+from sentiment.text import tokenize, tokenize_many
+from sentiment.train import TrainConfig
+
+
+def record(name: str, value, unit: str, **extra) -> dict:
+    if isinstance(value, (float, np.floating)):
+        value = round(float(value), 4)
+    return {"name": name, "value": value, "unit": unit, **extra}
+
+
+def latency_records(prefix: str, seconds: list[float], **extra) -> list[dict]:
+    """``{prefix}_p50_ms`` and ``{prefix}_p95_ms`` of the timed calls."""
+    ms = np.asarray(seconds) * 1000
+    return [record(f"{prefix}_p{q}_ms", np.percentile(ms, q), "ms", n=len(ms), **extra) for q in (50, 95)]
+
+
+def time_calls(fn, repeats: int, warmup: int = 2) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls of ``fn()``, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run the block with ``n`` intra-op threads (None: leave as is)."""
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def onednn(enabled: bool):
+    """Switch oneDNN (mkldnn) kernels on or off; on CPU, float32 LSTMs use its fused RNN when on."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = enabled
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
+
+
+def pick_review(texts: list[str], target_tokens: int = 250, candidates: int = 500) -> str:
+    """Among the first ``candidates`` texts, the one whose token count is closest to ``target_tokens``."""
+    counts = [len(tokens) for tokens in tokenize_many(texts[:candidates])]
+    return texts[int(np.argmin([abs(c - target_tokens) for c in counts]))]
+
+
+def predict_model(predictor: Predictor, text: str, repeats: int, name: str = "predict_model",
+                  threads: int | None = None, **extra) -> list[dict]:
+    """p50/p95 of ``Predictor.explain`` (batch of one, every per-token view), tokenization included."""
+    with torch_threads(threads):
+        seconds = time_calls(lambda: predictor.explain(text), repeats)
+        threads_used = torch.get_num_threads()
+    n_tokens = len(predictor.explain(text).tokens)
+    return latency_records(name, seconds, tokens=n_tokens, threads=threads_used, **extra)
+
+
+def first_call(checkpoint, text: str) -> list[dict]:
+    """What a cold model costs: loading the checkpoint, then the first and the second explain."""
+    start = time.perf_counter()
+    predictor = Predictor.load(checkpoint)
+    loaded = time.perf_counter()
+    predictor.explain(text)
+    first = time.perf_counter()
+    predictor.explain(text)
+    second = time.perf_counter()
+    return [record("load_checkpoint_ms", (loaded - start) * 1000, "ms"),
+            record("predict_model_first_call_ms", (first - loaded) * 1000, "ms",
+                   note="first explain after loading (tokenizer set-up, kernel warm-up)"),
+            record("predict_model_second_call_ms", (second - first) * 1000, "ms")]
+
+
+def batch_scoring(predictor: Predictor, texts: list[str], labels: np.ndarray, name: str = "batch_reviews_per_s",
+                  batch_size: int = 128, threads: int | None = None) -> list[dict]:
+    """Reviews/s of ``Predictor.predict`` on raw texts (tokenization included), and its accuracy."""
+    with torch_threads(threads):
+        start = time.perf_counter()
+        predictions = predictor.predict(texts, batch_size=batch_size)
+        seconds = time.perf_counter() - start
+        threads_used = torch.get_num_threads()
+    accuracy = float(np.mean([p.label == "positive" for p in predictions] == labels.astype(bool)))
+    return [record(name, len(texts) / seconds, "reviews/s", n=len(texts), seconds=round(seconds, 3),
+                   accuracy=round(accuracy, 4), batch_size=batch_size, threads=threads_used)]
+
+
+def tokenization(texts: list[str]) -> list[dict]:
+    """Reviews/s of spaCy's batched tokenizer (``tokenize_many``) against one call per review."""
+    start = time.perf_counter()
+    batched = list(tokenize_many(texts))
+    middle = time.perf_counter()
+    one_by_one = [tokenize(t) for t in texts]
+    end = time.perf_counter()
+    assert batched == one_by_one, "batched and one-by-one tokenization disagree"
+    return [record("tokenize_batched_reviews_per_s", len(texts) / (middle - start), "reviews/s", n=len(texts)),
+            record("tokenize_one_by_one_reviews_per_s", len(texts) / (end - middle), "reviews/s", n=len(texts))]
+
+
+def quantize_int8(model: SentimentRNN) -> SentimentRNN:
+    """A copy with int8 dynamic quantization of its LSTM or GRU layers (a tanh RNN has no int8 kernel).
+
+    The one Linear is the (2H -> 1) classifier: quantizing it saves nothing, and ``explain`` reads
+    its float weights to split the logit among units, so it stays float.
+    """
+    with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao, yet still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model).eval(), {nn.LSTM, nn.GRU},
+                                                      dtype=torch.qint8)
+
+
+@torch.inference_mode()
+def score_split(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256) -> tuple[torch.Tensor, float]:
+    """(P(positive) of every review in ``split``, seconds taken), batched by length as ``evaluate`` does."""
+    probs = torch.zeros(len(split))
+    start = time.perf_counter()
+    for index in bucket_batches(split.lengths(), batch_size, rng=None):
+        ids, lengths, _ = split.batch(index)
+        probs[index] = torch.sigmoid(model(ids, lengths))
+    return probs, time.perf_counter() - start
+
+
+def int8_experiment(predictor: Predictor, val: EncodedSplit, text: str, repeats: int) -> list[dict]:
+    """Accuracy and speed of the float32 model against its int8 dynamic quantization, on the same data."""
+    quantized = copy.copy(predictor)
+    quantized.model = quantize_int8(predictor.model)
+    labels = torch.from_numpy(val.labels).bool()
+    records, probs = [], {}
+    for label, p in (("fp32", predictor), ("int8", quantized)):
+        probs[label], seconds = score_split(p.model, val)
+        accuracy = ((probs[label] >= 0.5) == labels).float().mean().item()
+        records.append(record(f"{label}_val_accuracy", accuracy, "fraction", n=len(val)))
+        records.append(record(f"{label}_val_reviews_per_s", len(val) / seconds, "reviews/s", n=len(val),
+                              note="model only, pre-tokenized"))
+        records += predict_model(p, text, repeats, name=f"{label}_predict_model")
+    diff = (probs["fp32"] - probs["int8"]).abs()
+    agree = ((probs["fp32"] >= 0.5) == (probs["int8"] >= 0.5)).float().mean()
+    return records + [record("int8_max_prob_diff", diff.max().item(), "probability", n=len(diff)),
+                      record("int8_label_agreement", agree.item(), "fraction", n=len(diff))]
+
+
+def train_steps(model: SentimentRNN, split: EncodedSplit, batches: list[np.ndarray], cfg: TrainConfig,
+                device: torch.device) -> dict:
+    """Train on ``batches`` the way ``sentiment.train.train`` does one step (AdamW, BCE, clipping), timed.
+
+    One untimed step on the first batch warms up (allocator, kernels); then every batch is timed.
+    Tokens are real tokens, as in the training loop's tokens/s; ``padded_tokens`` is what the
+    batches made the model compute.
+    """
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    model.train()
+
+    def step(index) -> tuple[int, int]:
+        ids, lengths, labels = (t.to(device) for t in split.batch(index))
+        loss = F.binary_cross_entropy_with_logits(model(ids, lengths), labels.float())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+        optimizer.step()
+        loss.item()  # the training loop reads the loss every step, which also waits for the GPU
+        return int(lengths.sum()), ids.numel()
+
+    step(batches[0])
+    tokens = padded = 0
+    start = time.perf_counter()
+    for index in batches:
+        real, computed = step(index)
+        tokens, padded = tokens + real, padded + computed
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    return {"tokens": tokens, "padded_tokens": padded, "seconds": seconds, "tokens_per_s": tokens / seconds}
+
+
+def fresh_model(vocab_size: int, cell: str, device: torch.device, **model_options) -> SentimentRNN:
+    torch.manual_seed(0)
+    return SentimentRNN(ModelConfig(vocab_size=vocab_size, cell=cell, **model_options)).to(device)
+
+
+def train_throughput(split: EncodedSplit, vocab_size: int, cells=("rnn", "gru", "lstm"), batches: int = 8,
+                     device: torch.device = torch.device("cpu"), model_options: dict | None = None,
+                     cfg: TrainConfig | None = None, onednn_enabled: bool = True) -> list[dict]:
+    """``train_tokens_per_s_{cell}`` with the project's bucketed batches, over the same seeded reviews."""
+    cfg = cfg or TrainConfig()
+    model_options = model_options or {}
+    index = np.random.default_rng(0).permutation(len(split))[:batches * cfg.batch_size]
+    sample = split.subset(index)
+    order = bucket_batches(sample.lengths(), cfg.batch_size, np.random.default_rng(0))
+    suffix = "" if onednn_enabled else "_no_onednn"
+    records = []
+    for cell in cells:
+        with onednn(onednn_enabled):
+            result = train_steps(fresh_model(vocab_size, cell, device, **model_options), sample, order, cfg, device)
+        records.append(record(f"train_tokens_per_s_{cell}{suffix}", result["tokens_per_s"], "tokens/s",
+                              device=device.type, threads=torch.get_num_threads(), batches=len(order),
+                              batch_size=cfg.batch_size, tokens=result["tokens"], onednn=onednn_enabled,
+                              padded_tokens=result["padded_tokens"]))
+    return records
+
+
+def bucketed_vs_padded(split: EncodedSplit, vocab_size: int, cell: str = "lstm", batches: int = 8, rounds: int = 2,
+                       device: torch.device = torch.device("cpu"), model_options: dict | None = None,
+                       cfg: TrainConfig | None = None, onednn_enabled: bool = True) -> list[dict]:
+    """The project's ``bucket_batches`` against the homework's ``padded_batches``: same model, same reviews.
+
+    Each way trains a fresh copy of one initialisation on the same seeded reviews, alternating
+    ``rounds`` times so that a slow moment hurts both; the best round of each counts.
+    """
+    cfg = cfg or TrainConfig()
+    model_options = model_options or {}
+    index = np.random.default_rng(1).permutation(len(split))[:batches * cfg.batch_size]
+    sample = split.subset(index)
+    ways = {"bucketed": bucket_batches(sample.lengths(), cfg.batch_size, np.random.default_rng(0)),
+            "padded": padded_batches(len(sample), cfg.batch_size, np.random.default_rng(0))}
+    initial = fresh_model(vocab_size, cell, device, **model_options)
+    best: dict[str, dict] = {}
+    with onednn(onednn_enabled):
+        for _ in range(rounds):
+            for way, order in ways.items():
+                result = train_steps(copy.deepcopy(initial), sample, order, cfg, device)
+                if way not in best or result["seconds"] < best[way]["seconds"]:
+                    best[way] = result
+    common = dict(device=device.type, cell=cell, batch_size=cfg.batch_size, onednn=onednn_enabled)
+    suffix = "" if onednn_enabled else "_no_onednn"
+    records = [record(f"train_tokens_per_s_{cell}_{way}{suffix}", r["tokens_per_s"], "tokens/s", tokens=r["tokens"],
+                      padded_tokens=r["padded_tokens"], **common) for way, r in best.items()]
+    ratio = best["bucketed"]["tokens_per_s"] / best["padded"]["tokens_per_s"]
+    return records + [record(f"train_bucketed_vs_padded_ratio{suffix}", ratio, "x", reviews=len(sample), **common)]

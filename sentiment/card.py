@@ -1,0 +1,49 @@
+"""A model card in Markdown, written from a checkpoint's own files, so the card cannot drift from them.
+
+    python -m sentiment card --checkpoint checkpoints/default
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .checkpoint import load_checkpoint
+
+
+def model_card(directory) -> str:
+    directory = Path(directory)
+    model, _, config, metrics = load_checkpoint(directory)
+    m, t = config["model"], metrics.get("train_config", {})
+    best = next((h for h in metrics.get("history", []) if h["epoch"] == metrics.get("best_epoch")), None)
+    test = metrics.get("test")
+    hw = metrics.get("hardware", {})
+    wall = metrics.get("wall_seconds")
+    epochs = metrics.get("history", [])
+    tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs) if epochs else None
+    size_mb = (directory / "model.safetensors").stat().st_size / 1e6
+    params = sum(p.numel() for p in model.parameters())
+    rows = [
+        ("Architecture", f"embedding {m['embed_dim']} → {m['num_layers']} × {m['cell'].upper()} "
+                         f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time → 1 logit"),
+        ("Parameters", f"{params / 1e6:.2f} M ({m['vocab_size']:,}-token vocabulary); weights file "
+                       f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')})"),
+        ("Dropout", f"embeddings {m['embed_dropout']}, between layers {m['layer_dropout']}, "
+                    f"before the classifier {m['output_dropout']}"),
+        ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; "
+                 f"{metrics.get('n_val', '?'):,} held out for validation (seed {t.get('seed')}); nothing else"),
+        ("Tokens", f"spaCy rule-based English tokenizer, HTML removed, "
+                   f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
+                   f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
+        ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
+                     f"{t.get('epochs')} epochs, best epoch by validation accuracy: {metrics.get('best_epoch')}"),
+        ("Validation accuracy", f"{best['val_acc']:.4f}" if best else "n/a"),
+        ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
+                                           if test else "not measured yet"),
+        ("Hardware, time", f"{hw.get('device', '?')} ({hw.get('cpu', '')}, {hw.get('threads', '?')} threads, "
+                           f"torch {hw.get('torch', '?')}), {wall / 60:.0f} min in all, "
+                           f"{tps:,.0f} tokens/s" if wall and tps else "n/a"),
+        ("Trained with", f"`{metrics.get('command')}`"),
+        ("Measured with", f"`{test['command']}`" if test and test.get("command") else "n/a"),
+    ]
+    lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)
+

@@ -1,0 +1,97 @@
+"""Figures and values for the predict tab: pure functions of an ``Explanation``, so tests can call them.
+
+    e = Predictor.load().explain("Not bad at all.")
+    delta_tokens(e)            # [("not ", -0.4), ("bad ", -1.0), ...] for gr.HighlightedText
+    prob_line(e), hidden_heatmap(e)   # plotly figures for gr.Plot
+
+Plotly 6+ sends numpy arrays as typed binary ("bdata"), and figures are built from plain dicts without
+plotly's per-property validation (which costs more than the model itself), so a 512-token x 192-unit x
+2-layer heatmap takes a few milliseconds; hover text comes from the axes (one label per token), not per cell.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..predict import Explanation
+
+HEATMAP_ROW_PX = 2  # pixels per unit row in the heatmap (192 units -> about 400 px per layer)
+TOP_WORDS = 4  # words per unit shown in the table of top units
+
+
+def _shown(token: str) -> str:
+    return token + " "  # spaCy drops the spaces between tokens; HighlightedText needs them back
+
+
+def delta_scale(e: Explanation) -> float:
+    """The move in P(positive) shown as full colour: the largest after the first token (whose move is
+    measured from 0.5 and would otherwise wash out the rest)."""
+    moves = np.abs(e.deltas[1:] if len(e.tokens) > 1 else e.deltas)  # (T-1,)
+    return float(moves.max()) or 1.0
+
+
+def delta_tokens(e: Explanation) -> list[tuple[str, float]]:
+    """Each token with how much it moved P(positive), divided by ``delta_scale`` and clipped to +-1."""
+    scaled = np.clip(e.deltas / delta_scale(e), -1, 1)  # (T,)
+    return [(_shown(t), round(float(d), 3)) for t, d in zip(e.tokens, scaled)]
+
+
+def activation_tokens(e: Explanation, layer: int, unit: int) -> list[tuple[str, float]]:
+    """Each token with one unit's activation (layer counted from 0). Cell outputs lie in [-1, 1] already."""
+    values = e.hidden_states[layer, :, unit]  # (T,)
+    return [(_shown(t), round(float(v), 3)) for t, v in zip(e.tokens, values)]
+
+
+def token_labels(tokens: list[str]) -> list[str]:
+    """Unique axis labels ("12 great"): a categorical axis merges repeated words otherwise."""
+    return [f"{i} {t}" for i, t in enumerate(tokens)]
+
+
+def prob_line(runs: dict[str, Explanation]) -> go.Figure:
+    """P(positive) after each token, one line per model (name -> explanation), over a dashed 0.5."""
+    data = [{"type": "scatter", "mode": "lines+markers", "name": name, "x": np.arange(len(e.tokens)),
+             "y": e.running_probs, "customdata": e.tokens, "marker": {"size": 4},
+             "hovertemplate": "%{x}: %{customdata}<br>P(positive) %{y:.3f}<extra>" + name + "</extra>"}
+            for name, e in runs.items()]
+    layout = {"height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "showlegend": len(runs) > 1,
+              "xaxis": {"title": {"text": "token"}}, "yaxis": {"title": {"text": "P(positive)"}, "range": [0, 1]},
+              "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
+                          "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def hidden_heatmap(e: Explanation) -> go.Figure:
+    """Every layer's activations, tokens across and units down, top layer above; hover: token, unit, value."""
+    L, T, H = e.hidden_states.shape
+    x = token_labels(e.tokens)  # (T,)
+    row_px = max(HEATMAP_ROW_PX, 120 // H)  # a small model's few units still get readable rows
+    data, layout = [], {}
+    for layer in range(L):
+        axis = "" if layer == 0 else str(layer + 1)
+        data.append({"type": "heatmap", "z": e.hidden_states[layer].T.astype(np.float32),  # (H, T)
+                     "x": x, "y": np.arange(H), "xaxis": "x", "yaxis": "y" + axis, "coloraxis": "coloraxis",
+                     "hovertemplate": f"token %{{x}}<br>layer {layer + 1}, unit %{{y}}<br>value %{{z:.3f}}<extra></extra>"})
+        low, high = layer / L, (layer + 1) / L
+        layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": f"layer {layer + 1} unit"},
+                                  "autorange": "reversed"}
+    layout.update(height=L * (H * row_px + 60), margin={"l": 60, "r": 10, "t": 10, "b": 60},
+                  coloraxis={"colorscale": "RdBu", "cmin": -1, "cmax": 1,
+                             "colorbar": {"title": {"text": "activation"}}},
+                  xaxis={"showticklabels": T <= 80, "tickangle": -60, "title": {"text": "token"}})
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
+    """The ``k`` top-layer units with the largest share of the final logit, and the words that drive them."""
+    order = np.argsort(-np.abs(e.unit_contributions))[:k]  # (k,) unit ids, largest |share| first
+    top_layer = words["layers"][-1] if words else None
+    rows = []
+    for unit in order:
+        row = {"unit": int(unit), "share of logit": round(float(e.unit_contributions[unit]), 3),
+               "pushes toward": "positive" if e.unit_contributions[unit] > 0 else "negative"}
+        if top_layer:
+            row["fires on"] = ", ".join(w for w, _ in top_layer[unit]["excite"][:TOP_WORDS])
+            row["quiet on"] = ", ".join(w for w, _ in top_layer[unit]["inhibit"][:TOP_WORDS])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,99 @@
+"""The train tab through its API (``/train``, ``/stop_training``), on the tiny generated archive."""
+import json
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from gradio_client.exceptions import AppError
+
+from sentiment.batching import EncodedSplit
+from sentiment.predict import Predictor
+from sentiment.ui import models, train_tab, training_job
+
+# cell, layers, hidden, embedding, epochs, lr, batch, max length, training reviews, test on
+QUICK = ["gru", 2, 8, 8, 2, 1e-2, 16, 48, 100, "sample"]
+LONG = ["lstm", 2, 64, 64, 50, 1e-2, 1, 48, 100, "sample"]  # 72 steps an epoch, 50 epochs: plenty of time to stop
+
+
+def rows(update) -> int:
+    table = update[1]
+    return sum(1 for row in table["data"] if row and row[0] not in ("", None))
+
+
+def run_folder(status: str) -> Path:
+    name = status.split("**")[1]  # "**runs/<folder>**, training on ..."
+    return models.model_choices()[name]
+
+
+def test_a_two_epoch_run_streams_its_epochs_and_saves_a_model(client, app_env):
+    job = client.submit(*QUICK, api_name="/train")
+    updates = list(job)
+    counts = [rows(u) for u in updates]
+    assert counts[-1] == 2
+    assert 1 in counts[:-1] and 2 in counts[:-1]  # each epoch streamed in while the run went on
+    assert counts == sorted(counts)
+    status, _, loss, accuracy, result = updates[-1]
+    assert ("GPU" if torch.cuda.is_available() else "CPU") in status and "Finished" in status
+    assert "72 training reviews, 8 validating" in status  # the tiny archive has 80 training reviews
+    assert len(loss["data"]) == 4 and len(accuracy["data"]) == 4  # 2 epochs x (train, validation)
+    assert "Test accuracy" in result and "80 test reviews" in result  # the tiny test split is under 1,000
+
+    folder = run_folder(status)  # listed for the predict tab as soon as it is saved
+    assert folder.parent == Path(app_env["SENTIMENT_RUNS"]) and folder.name.startswith("gru-")
+    assert not (folder / "resume").exists()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert metrics["test"]["n"] == 80 and metrics["test"]["sample"] and 0 <= metrics["test"]["accuracy"] <= 1
+    assert metrics["command"].startswith(f"python -m sentiment train --out {folder} --cell gru")
+    assert Predictor.load(folder).model.config.hidden_size == 8
+
+
+def test_stop_ends_a_run_early_and_a_second_start_is_refused(client):
+    job = client.submit(*LONG, api_name="/train")
+    for update in job:
+        if rows(update) >= 1:
+            break
+    with pytest.raises(AppError, match="already going"):
+        client.predict(*QUICK, api_name="/train")
+    watcher = client.submit(api_name="/watch_training")  # e.g. a reopened page follows the same run
+    assert "Stopping" in client.predict(api_name="/stop_training")
+    job.result(timeout=120)
+    assert watcher.result(timeout=30) == job.outputs()[-1]
+    status, table, _, _, result = job.outputs()[-1]
+    assert "Stopped" in status and 1 <= rows(job.outputs()[-1]) < 50
+    assert "Test accuracy" in result
+    predictor = Predictor.load(run_folder(status))  # the best epoch so far, complete and usable
+    assert predictor.predict(["a wonderful, moving film"])[0].label in ("positive", "negative")
+    assert "No training run" in client.predict(api_name="/stop_training")
+
+
+def test_a_bad_value_is_refused_with_a_message_that_says_which(client):
+    with pytest.raises(AppError, match="Learning rate must be"):
+        client.predict(*QUICK[:5], 0.0, *QUICK[6:], api_name="/train")
+    with pytest.raises(ValueError, match="Training reviews must be a whole number from 100 to 25,000"):
+        train_tab.run_request(*QUICK[:8], 99, "sample")
+    with pytest.raises(ValueError, match="Layers must be a whole number from 1 to 4; got 2.5"):
+        train_tab.run_request("gru", 2.5, *QUICK[2:])
+    assert train_tab.run_request(*QUICK[:8], 25_000, "full").cfg.max_train is None  # all reviews
+
+
+def test_the_environment_switches_training_off_or_caps_it(monkeypatch):
+    monkeypatch.setenv("SENTIMENT_TRAINING", "off")
+    with pytest.raises(gr.Error, match="switched off"):
+        next(train_tab.start_training(*QUICK))
+    monkeypatch.setenv("SENTIMENT_TRAINING", "on")
+    monkeypatch.setenv("SENTIMENT_MAX_TRAIN", "500")
+    with pytest.raises(gr.Error, match="at most 500 reviews per run"):
+        next(train_tab.start_training(*QUICK[:8], 600, "sample"))
+    monkeypatch.setenv("SENTIMENT_MAX_TRAIN", "lots")
+    with pytest.raises(ValueError, match="SENTIMENT_MAX_TRAIN must be a whole number"):
+        training_job.training_policy()
+
+
+def test_a_test_sample_is_a_subset_of_whole_reviews():
+    split = EncodedSplit(np.arange(10), np.array([0, 3, 3, 7, 10]), np.array([1, 0, 1, 0]), max_len=5)
+    sample = split.subset([3, 0])
+    assert sample.labels.tolist() == [0, 1] and sample.offsets.tolist() == [0, 3, 6]
+    assert sample.ids.tolist() == [7, 8, 9, 0, 1, 2]
