@@ -166,7 +166,9 @@ def test_unit_words_computed_for_a_run_and_shown(app_env, tiny_checkpoint):
 def test_model_card_reads_metrics_at_run_time(app_env):
     metrics = json.loads((Path(app_env["SENTIMENT_CHECKPOINTS"]) / "rnn" / "metrics.json").read_text())
     card = about_tab.model_card()
-    assert f"{100 * metrics['val_accuracy']:.1f}%" in card and "| `default` | lstm |" in card
+    assert f"| Validation accuracy | {metrics['val_accuracy']:.4f} |" in card
+    assert "### `default`" in card and "2 × LSTM (12 units" in card and "### `rnn`" in card
+    assert "| Test accuracy (25,000 reviews) | not measured yet |" in card
 
 
 # --- the launched app, through gradio_client --------------------------------------------------
