@@ -17,7 +17,7 @@ from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CELLS, POOLINGS, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .units import save_unit_words, unit_words
-from .train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, train
+from .train import Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, prepare_data, train
 
 
 def _add_data(p: argparse.ArgumentParser) -> None:
@@ -176,7 +176,7 @@ def main(argv=None) -> int:
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
                 "units": cmd_units, "card": cmd_card}[args.command](args)
-    except (DataError, CheckpointError, ValueError, FileNotFoundError) as err:
+    except (DataError, CheckpointError, TrainingBusy, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterator
@@ -181,6 +183,45 @@ def hardware(device: torch.device) -> dict:
     return info
 
 
+class TrainingBusy(RuntimeError):
+    """Another training is writing to the same output folder."""
+
+
+@contextmanager
+def claim(out_dir: Path):
+    """One training per output folder at a time: a second one is refused instead of clobbering the first."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = out_dir / ".training.lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            owner = lock.read_text().strip()
+            if owner.isdigit() and _process_alive(int(owner)):
+                raise TrainingBusy(f"{out_dir} is being written by another training (process {owner}); "
+                                   "wait for it to end, or choose another --out.") from None
+            lock.unlink(missing_ok=True)  # left by a process that is gone
+    else:
+        raise TrainingBusy(f"cannot claim {out_dir} for training: {lock} keeps coming back")
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Callable[[], bool] = lambda: False,
           resume: bool = False, progress=None, command: str | None = None,
           prepared: Prepared | None = None) -> Iterator[Stage | Progress | EpochRecord | Done]:
@@ -188,9 +229,14 @@ def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Calla
 
     ``model_options`` are ModelConfig fields other than ``vocab_size`` (which the vocabulary sets).
     With ``resume=True`` and a ``resume/`` state in ``out_dir``, training continues where it stopped.
+    A second training into the same ``out_dir`` while this one runs raises TrainingBusy.
     """
+    with claim(Path(out_dir)):
+        yield from _train(data_path, model_options, cfg, Path(out_dir), stop, resume, progress, command, prepared)
+
+
+def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress, command, prepared):
     wall_start = time.perf_counter()
-    out_dir = Path(out_dir)
     device = resolve_device(cfg.device)
     resume_dir = out_dir / "resume"
     state = json.loads((resume_dir / "state.json").read_text()) if resume and (resume_dir / "state.json").exists() else None

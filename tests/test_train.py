@@ -3,7 +3,7 @@ import json
 import pytest
 
 from sentiment.predict import Predictor
-from sentiment.train import Done, EpochRecord, Progress, TrainConfig, split_indices, train
+from sentiment.train import Done, EpochRecord, Progress, TrainConfig, TrainingBusy, split_indices, train
 
 OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
 CFG = dict(batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
@@ -71,3 +71,14 @@ def test_validation_split_is_seeded_and_disjoint():
 def test_train_config_is_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
+
+
+def test_a_second_training_into_the_same_folder_is_refused(tiny_archive, tmp_path):
+    first = train(tiny_archive, OPTIONS, TrainConfig(epochs=1, **CFG), tmp_path / "run")
+    next(first)  # the first run has started and holds the folder
+    with pytest.raises(TrainingBusy, match="being written by another training"):
+        next(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, **CFG), tmp_path / "run"))
+    list(first)
+    assert not (tmp_path / "run" / ".training.lock").exists()
+    (tmp_path / "run" / ".training.lock").write_text("999999999")  # left by a process that died
+    assert isinstance(list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, **CFG), tmp_path / "run"))[-1], Done)
