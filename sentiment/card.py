@@ -38,7 +38,7 @@ def model_card(directory) -> str:
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
                                            if test else "not measured yet"),
-        ("Hardware, time", f"{hw.get('device', '?')} ({hw.get('cpu', '')}, {hw.get('threads', '?')} threads, "
+        ("Hardware, time", f"{hw.get('device', '?')} ({hw.get('cpu', '')}, torch threads: {hw.get('threads', '?')}, "
                            f"torch {hw.get('torch', '?')}), {wall / 60:.0f} min in all, "
                            f"{tps:,.0f} tokens/s" if wall and tps else "n/a"),
         ("Trained with", f"`{metrics.get('command')}`"),
