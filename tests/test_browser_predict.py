@@ -1,5 +1,5 @@
 """End to end in a real headless chromium: type a review, press Predict, see the label and the tokens."""
-from conftest import SCREENSHOTS
+from tests.conftest import SCREENSHOTS
 
 REVIEW = "The acting was wonderful and the story was great fun."
 

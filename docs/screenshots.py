@@ -1,0 +1,67 @@
+"""Screenshots of the app on the real data, for the README: the predict tab reading a real review,
+and the train tab after a classroom run with the form's defaults (2,000 reviews, 5 epochs).
+
+    python docs/screenshots.py --data aclImdb_v1.tar.gz     # writes docs/predict.png and docs/train.png
+
+Needs Debian's chromium (/usr/bin/chromium) and Playwright's Python package, as the browser tests do.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def set_number(page, label: str, value) -> None:
+    box = page.get_by_label(f"number input for {label}")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="aclImdb_v1.tar.gz or an aclImdb/ folder")
+    args = parser.parse_args()
+    os.environ["IMDB_DATA"] = args.data
+    os.environ["SENTIMENT_RUNS"] = tempfile.mkdtemp(prefix="screenshot-runs-")
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from app import demo
+    from sentiment.data import read_reviews
+
+    review = next(r.text for r in read_reviews(args.data)["test"] if r.name == "test/pos/10_7.txt")
+    demo.queue().launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(demo.local_url)
+        page.fill("#review textarea", review)
+        page.get_by_role("button", name="Predict", exact=True).click()
+        page.locator("#tokens").get_by_text("movie").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)  # let the plots finish drawing
+        page.screenshot(path=str(ROOT / "docs" / "predict.png"), full_page=True)
+
+        page.get_by_role("tab", name="Train").click()
+        start = time.perf_counter()
+        page.get_by_role("button", name="Start").click()
+        expect(page.locator("#train-result")).to_contain_text("Test accuracy", timeout=900_000)
+        print(f"classroom run with the form's defaults, seen finished in the browser after "
+              f"{time.perf_counter() - start:.0f} s")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ROOT / "docs" / "train.png"), full_page=True)
+        browser.close()
+    demo.close()
+
+
+if __name__ == "__main__":
+    main()
