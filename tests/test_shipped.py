@@ -45,3 +45,9 @@ def test_predict_without_checkpoint_uses_the_default(capsys):
     assert row["label"] in ("positive", "negative")
     expected = Predictor.load(DEFAULT_CHECKPOINT).predict(["Not bad at all."])[0].prob_positive
     assert row["prob_positive"] == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_readme_model_card_is_the_checkpoints_own(name):
+    readme = (CHECKPOINTS.parent / "README.md").read_text(encoding="utf-8")
+    assert model_card(CHECKPOINTS / name) in readme  # regenerate with `python -m sentiment card`

@@ -45,7 +45,9 @@ READING = """
 * **Prediction**: P(positive) and P(negative) for the whole review.
 * **How each token moved P(positive)**: the model reads left to right, so "P(positive) if the review
   ended here" is exact at every token. Each word is coloured by how much it changed that number: red
-  pushed it up, purple down. Try *not bad at all*: watch *bad* pull down and *not* ... *at all* win it back.
+  pushed it up, purple down. Try *not bad at all*: watch *bad* pull the number down and see whether *not* and *at all* can win it
+  back. (The models shipped today get this one, and *This film is not terrible, it's great!*, wrong: negation
+  in a short sentence is still hard for them, which makes a good class discussion.)
 * **The line of P(positive)**: the same numbers as a curve. Long reviews often change their mind;
   the long example turns positive only in its last third.
 * **The heatmap**: every unit (rows) of each layer at every token (columns); red is near +1, blue near
@@ -77,7 +79,7 @@ def model_card() -> str:
         "the checkpoint's own `config.json` and `metrics.json` (`python -m sentiment card` prints the same).", "",
         *sections,
         "**Limits.** English movie reviews only; the model reads only the first tokens of a long review (see "
-        "*Tokens*); sarcasm and mixed verdicts fool it; it learns the biases of IMDB reviewers; validation "
+        "*Tokens*); short negations (*not bad at all*), sarcasm and mixed verdicts fool it; it learns the biases of IMDB reviewers; validation "
         "reviews share movies with training reviews, so validation accuracy runs higher than test accuracy.",
     ])
 
