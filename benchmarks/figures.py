@@ -13,13 +13,12 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from sentiment.batching import EncodedSplit, bucket_batches, padded_batches
 from sentiment.model import ModelConfig, SentimentRNN
 from sentiment.predict import Predictor
 from sentiment.text import tokenize, tokenize_many
-from sentiment.train import TrainConfig
+from sentiment.train import TrainConfig, split_logits, train_step
 
 
 def record(name: str, value, unit: str, **extra) -> dict:
@@ -137,14 +136,10 @@ def quantize_int8(model: SentimentRNN) -> SentimentRNN:
                                                       dtype=torch.qint8)
 
 
-@torch.inference_mode()
 def score_split(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256) -> tuple[torch.Tensor, float]:
     """(P(positive) of every review in ``split``, seconds taken), batched by length as ``evaluate`` does."""
-    probs = torch.zeros(len(split))
     start = time.perf_counter()
-    for index in bucket_batches(split.lengths(), batch_size, rng=None):
-        ids, lengths, _ = split.batch(index)
-        probs[index] = torch.sigmoid(model(ids, lengths))
+    probs = torch.sigmoid(split_logits(model, split, batch_size))
     return probs, time.perf_counter() - start
 
 
@@ -177,16 +172,11 @@ def train_steps(model: SentimentRNN, split: EncodedSplit, batches: list[np.ndarr
     """
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     model.train()
+    lengths = split.lengths()
 
     def step(index) -> tuple[int, int]:
-        ids, lengths, labels = (t.to(device) for t in split.batch(index))
-        loss = F.binary_cross_entropy_with_logits(model(ids, lengths), labels.float())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
-        optimizer.step()
-        loss.item()  # the training loop reads the loss every step, which also waits for the GPU
-        return int(lengths.sum()), ids.numel()
+        _, _, real = train_step(model, optimizer, split, index, cfg.clip_norm, device)  # the loop's own step
+        return real, len(index) * int(lengths[index].max())  # real tokens, tokens computed with padding
 
     step(batches[0])
     tokens = padded = 0

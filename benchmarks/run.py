@@ -81,12 +81,6 @@ def snapshot(checkpoint: Path) -> Path:
     return copy
 
 
-def checkpoint_train_config(predictor: Predictor) -> TrainConfig:
-    """The settings the checkpoint was trained with, so its validation split is the one it was selected on."""
-    saved = predictor.metrics.get("train_config") or {}
-    return TrainConfig(**saved) if saved else TrainConfig(max_len=predictor.max_len, lowercase=predictor.lowercase)
-
-
 def run(args, sizes: Sizes) -> int:
     groups = set(args.only.split(",")) if args.only else set(GROUPS) - (SLOW_GROUPS if args.quick else set())
     unknown = groups - set(GROUPS)
@@ -151,7 +145,7 @@ def run(args, sizes: Sizes) -> int:
         emit_all(figures.tokenization(sample_texts[:sizes.tokenize_reviews]))
     if "int8" in groups:
         say("int8: dynamic quantization of Linear/LSTM/GRU layers, on the validation split")
-        val = prepare_data(data, checkpoint_train_config(predictor), vocab=predictor.vocab).val
+        val = prepare_data(data, predictor.train_config(), vocab=predictor.vocab).val
         if sizes.val_reviews:
             val = val.subset(np.random.default_rng(0).permutation(len(val))[:sizes.val_reviews])
         emit_all(figures.int8_experiment(predictor, val, review, sizes.predict_repeats))

@@ -131,9 +131,7 @@ def cmd_evaluate(args) -> int:
 
 def _checkpoint_data(predictor: Predictor, data_arg):
     """The checkpoint's own data preparation (its split seed and max_len) on the data at ``data_arg``."""
-    cfg_dict = predictor.metrics.get("train_config") or {}
-    cfg = TrainConfig(**{k: v for k, v in cfg_dict.items() if k in {f.name for f in fields(TrainConfig)}})
-    return prepare_data(resolve_data_path(data_arg), cfg, progress=tqdm, vocab=predictor.vocab)
+    return prepare_data(resolve_data_path(data_arg), predictor.train_config(), progress=tqdm, vocab=predictor.vocab)
 
 
 def cmd_units(args) -> int:

@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .batching import bucket_batches, encode_texts
+from .batching import encode_texts
 from .checkpoint import CheckpointError, load_checkpoint
 from .text import tokenize, tokenize_many
+from .train import TrainConfig, checkpoint_train_config, split_logits
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
@@ -69,6 +70,10 @@ class Predictor:
     def model_config(self):
         return self.model.config
 
+    def train_config(self) -> TrainConfig:
+        """The settings this checkpoint was trained with: its data split, max_len and casing."""
+        return checkpoint_train_config(self.metrics, self.config["tokenizer"])
+
     def _tokens(self, text: str) -> tuple[list[str], int, bool]:
         """(tokens the model reads, tokens in the review, whether the review was cut)."""
         cut = len(text) > MAX_CHARS
@@ -80,10 +85,7 @@ class Predictor:
         """Label many reviews at once (batched by length). An empty review gets P = the model's empty-input answer."""
         token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase))
         split = encode_texts(token_lists, self.vocab, self.max_len)
-        probs = np.zeros(len(texts))
-        for index in bucket_batches(split.lengths(), batch_size, rng=None):
-            ids, lengths, _ = split.batch(index)
-            probs[index] = torch.sigmoid(self.model(ids, lengths)).numpy()
+        probs = torch.sigmoid(split_logits(self.model, split, batch_size)).numpy()  # (n,)
         return [Prediction("positive" if p >= 0.5 else "negative", float(p), len(tokens),
                            len(tokens) > self.max_len or len(text) > MAX_CHARS)
                 for p, tokens, text in zip(probs, token_lists, texts)]

@@ -147,24 +147,51 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
 
 
 @torch.inference_mode()
-def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> dict:
-    """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]] and reviews/s of ``model`` on ``split``."""
+def split_logits(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> torch.Tensor:
+    """(n,) logits of every review in ``split``, in its order, scored in length-sorted batches, in eval mode."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    total_loss, confusion = 0.0, np.zeros((2, 2), dtype=np.int64)
-    start = time.perf_counter()
+    logits = torch.zeros(len(split))
     for index in bucket_batches(split.lengths(), batch_size, rng=None):
-        ids, lengths, labels = split.batch(index)
-        logits = model(ids.to(device), lengths.to(device))  # (B,)
-        total_loss += F.binary_cross_entropy_with_logits(logits, labels.to(device).float(), reduction="sum").item()
-        predicted = (logits > 0).long().cpu().numpy()
-        np.add.at(confusion, (labels.numpy(), predicted), 1)
-    seconds = time.perf_counter() - start
+        ids, lengths, _ = split.batch(index)
+        logits[index] = model(ids.to(device), lengths.to(device)).float().cpu()  # (B,)
     model.train(was_training)
+    return logits
+
+
+def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> dict:
+    """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]] and reviews/s of ``model`` on ``split``."""
+    start = time.perf_counter()
+    logits = split_logits(model, split, batch_size, device)  # (n,)
+    seconds = time.perf_counter() - start
+    labels = torch.from_numpy(split.labels)
     n = len(split)
-    return {"loss": total_loss / max(n, 1), "accuracy": float(np.trace(confusion)) / max(n, 1), "n": n,
+    loss = F.binary_cross_entropy_with_logits(logits, labels.float(), reduction="sum").item() if n else 0.0
+    confusion = np.zeros((2, 2), dtype=np.int64)
+    np.add.at(confusion, (split.labels, (logits > 0).long().numpy()), 1)
+    return {"loss": loss / max(n, 1), "accuracy": float(np.trace(confusion)) / max(n, 1), "n": n,
             "confusion": confusion.tolist(), "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)}
+
+
+def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.ndarray, clip_norm: float,
+               device) -> tuple[float, int, int]:
+    """One optimisation step on the reviews at ``index``: (mean loss, correct predictions, real tokens)."""
+    ids, lengths, labels = (t.to(device) for t in split.batch(index))
+    logits = model(ids, lengths)  # (B,)
+    loss = F.binary_cross_entropy_with_logits(logits, labels.float())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
+    return loss.item(), int(((logits > 0).long() == labels).sum()), int(lengths.sum())
+
+
+def checkpoint_train_config(metrics: dict, tokenizer: dict) -> TrainConfig:
+    """The settings a checkpoint was trained with (so its validation split and max_len are its own)."""
+    known = {f.name for f in fields(TrainConfig)}
+    saved = {k: v for k, v in (metrics.get("train_config") or {}).items() if k in known}
+    return TrainConfig(**saved) if saved else TrainConfig(max_len=tokenizer["max_len"], lowercase=tokenizer["lowercase"])
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
@@ -282,18 +309,12 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             lr = lr_at((epoch - 1) * steps_per_epoch + step, total_steps, cfg)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            ids, batch_lengths, labels = prepared.train.batch(index)
-            ids, batch_lengths, labels = ids.to(device), batch_lengths.to(device), labels.to(device)
-            logits = model(ids, batch_lengths)  # (B,)
-            loss = F.binary_cross_entropy_with_logits(logits, labels.float())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
-            optimizer.step()
-            loss_sum += loss.item() * len(index)
-            correct += int(((logits > 0).long() == labels).sum())
+            loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
+                                                           device)
+            loss_sum += loss * len(index)
+            correct += batch_correct
             seen += len(index)
-            tokens += int(batch_lengths.sum())
+            tokens += batch_tokens
             yield Progress(epoch, step + 1, len(batches), loss_sum / seen)
         if seen == 0 and stopped:
             break

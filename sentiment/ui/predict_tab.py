@@ -11,7 +11,6 @@ import io
 import re
 import tempfile
 import threading
-from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pandas as pd
 
 from ..data import DataError, resolve_data_path
 from ..predict import MAX_CHARS, Explanation, Predictor
-from ..train import TrainConfig, prepare_data
+from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
 from . import plots
 from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
@@ -141,9 +140,18 @@ def unit_view(text: str, model_name: str | None = None, layer: int | None = None
         e = _explain(predictor, text)
     except ValueError as err:
         return None, str(err)
+    return _unit_outputs(e, _unit_table(model_name), layer, unit)
+
+
+def _unit_outputs(e: Explanation, words: dict | None, layer: int | None, unit: int | None):
+    """(the review coloured by one unit, what that unit responds to), for an explained review."""
     layer0, unit, note = _pick_unit(e, layer, unit)
     return plots.activation_tokens(e, layer0, unit), (note + "\n\n" if note else "") + describe_unit(
-        _unit_table(model_name), layer0, unit)
+        words, layer0, unit)
+
+
+def _label(e: Explanation) -> dict:
+    return {"positive": e.prob_positive, "negative": 1 - e.prob_positive}
 
 
 def predict(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None):
@@ -162,8 +170,8 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
     words = _unit_table(model_name)
-    unit_tokens, unit_text = unit_view(text, model_name, layer, unit)
-    return (notice, {"positive": e.prob_positive, "negative": 1 - e.prob_positive}, plots.delta_tokens(e),
+    unit_tokens, unit_text = _unit_outputs(e, words, layer, unit)
+    return (notice, _label(e), plots.delta_tokens(e),
             plots.prob_line({predictor.name: e}), plots.hidden_heatmap(e), unit_tokens, unit_text,
             plots.top_units(e, words))
 
@@ -190,8 +198,7 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
         runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
         notes.append(truncation_notice(e, predictor.max_len))
     a, b = runs.values()
-    label = lambda e: {"positive": e.prob_positive, "negative": 1 - e.prob_positive}
-    return (" ".join(filter(None, notes)) or "Same review, two models.", label(a), label(b),
+    return (" ".join(filter(None, notes)) or "Same review, two models.", _label(a), _label(b),
             plots.delta_tokens(a), plots.delta_tokens(b), plots.prob_line(runs))
 
 
@@ -264,8 +271,7 @@ def compute_units(model_name: str, progress=gr.Progress()) -> str:
     if not _under(path, runs_dir()) or _under(path, checkpoints_dir()):
         return f"{model_name} is a shipped checkpoint; the app does not write into {checkpoints_dir()}."
     predictor, _ = _load(model_name)
-    known = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in (predictor.metrics.get("train_config") or {}).items() if k in known})
+    cfg = predictor.train_config()
     try:
         data = resolve_data_path(download=False)
     except DataError as err:
