@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save
+from torch.optim.swa_utils import AveragedModel
 
 from .batching import EncodedSplit, bucket_batches
 from .checkpoint import atomic_write, save_checkpoint, write_metrics
@@ -49,6 +50,7 @@ class TrainConfig:
     seed: int = 0  # seeds the split, the batches, initialisation and dropout
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     weights_dtype: str = "float32"  # dtype of the saved weights: "float32" or "float16"
+    ema: float = 0.0  # if > 0, validate and save an exponential moving average of the weights with this decay
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -63,6 +65,8 @@ class TrainConfig:
             raise ValueError(f"max_train must be at least 2; got {self.max_train!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda; got {self.device!r}")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1) (0 turns it off); got {self.ema!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
 
@@ -187,6 +191,19 @@ def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.nd
     return loss.item(), int(((logits > 0).long() == labels).sum()), int(lengths.sum())
 
 
+def weight_average(model: SentimentRNN, decay: float) -> AveragedModel:
+    """An exponential moving average of ``model``'s weights, updated after each step.
+
+    The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, so the random initial
+    weights are forgotten within the first epoch.
+    """
+    def average(averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        keep = min(decay, (1 + int(n)) / (10 + int(n)))
+        return averaged + (current - averaged) * (1 - keep)
+
+    return AveragedModel(model, avg_fn=average)
+
+
 def checkpoint_train_config(metrics: dict, tokenizer: dict) -> TrainConfig:
     """The settings a checkpoint was trained with (so its validation split and max_len are its own)."""
     known = {f.name for f in fields(TrainConfig)}
@@ -281,9 +298,11 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     torch.manual_seed(cfg.seed)
     model = SentimentRNN(ModelConfig(vocab_size=len(prepared.vocab), **model_options)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    average = weight_average(model, cfg.ema) if cfg.ema else None
+    scored = average.module if average else model  # the weights that are validated and saved
     history, best_val, best_epoch, first_epoch = [], -1.0, None, 1
     if state:
-        _load_state(resume_dir, model, optimizer, device)
+        _load_state(resume_dir, model, optimizer, device, average)
         history, best_val, best_epoch = state["history"], state["best_val"], state["best_epoch"]
         first_epoch = state["epoch"] + 1
         yield Stage(f"Resuming after epoch {state['epoch']}")
@@ -311,6 +330,8 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                 group["lr"] = lr
             loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
                                                            device)
+            if average:
+                average.update_parameters(model)
             loss_sum += loss * len(index)
             correct += batch_correct
             seen += len(index)
@@ -319,7 +340,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if seen == 0 and stopped:
             break
         seconds = time.perf_counter() - start
-        val = evaluate(model, prepared.val, device=device)
+        val = evaluate(scored, prepared.val, device=device)
         is_best = val["accuracy"] > best_val
         record = EpochRecord(epoch, loss_sum / seen, correct / seen, val["loss"], val["accuracy"], seconds,
                              tokens / max(seconds, 1e-9), lr, is_best, partial=stopped)
@@ -328,11 +349,11 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if is_best:
             best_val, best_epoch = val["accuracy"], epoch
             metrics.update(best_epoch=best_epoch, val_accuracy=best_val)
-            save_checkpoint(out_dir, model, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
+            save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
         else:
             write_metrics(out_dir, metrics)
         if not stopped:
-            _save_state(resume_dir, model, optimizer, prepared.vocab, {
+            _save_state(resume_dir, model, optimizer, prepared.vocab, average, {
                 "epoch": epoch, "history": history, "best_val": best_val, "best_epoch": best_epoch,
                 "train_config": asdict(cfg), "model_options": model_options})
         yield record
@@ -342,9 +363,11 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                time.perf_counter() - wall_start, history)
 
 
-def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, state: dict) -> None:
-    """Last epoch's weights and optimizer moments (tensors in safetensors, the rest in JSON)."""
+def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, average: AveragedModel | None, state: dict) -> None:
+    """Last epoch's weights, their average and optimizer moments (tensors in safetensors, the rest in JSON)."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if average:
+        tensors |= {f"average.{k}": v.detach().cpu().contiguous() for k, v in average.state_dict().items()}
     opt = optimizer.state_dict()
     for index, moments in opt["state"].items():
         for name, value in moments.items():
@@ -354,9 +377,11 @@ def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, state: dict) -
     atomic_write(resume_dir / "state.json", json.dumps({**state, "param_groups": opt["param_groups"]}))
 
 
-def _load_state(resume_dir: Path, model, optimizer, device) -> None:
+def _load_state(resume_dir: Path, model, optimizer, device, average: AveragedModel | None) -> None:
     tensors = load_file(resume_dir / "state.safetensors")
     model.load_state_dict({k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")})
+    if average:
+        average.load_state_dict({k[len("average."):]: v for k, v in tensors.items() if k.startswith("average.")})
     moments: dict[int, dict] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):

@@ -1,9 +1,11 @@
 import json
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from sentiment.predict import Predictor
-from sentiment.train import Done, EpochRecord, Progress, TrainConfig, TrainingBusy, split_indices, train
+from sentiment.train import Done, EpochRecord, Progress, TrainConfig, TrainingBusy, split_indices, train, weight_average
 
 OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
 CFG = dict(batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
@@ -46,13 +48,16 @@ def test_stop_between_batches_keeps_a_usable_model(tiny_archive, tmp_path):
     assert Predictor.load(tmp_path / "run").predict(["great film"])[0].label in ("positive", "negative")
 
 
-def test_resume_continues_exactly(tiny_archive, tmp_path):
-    full = records(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "full"))
-    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "cut",
+@pytest.mark.parametrize("ema", [0.0, 0.9])
+def test_resume_continues_exactly(tiny_archive, tmp_path, ema):
+    cfg = TrainConfig(epochs=3, ema=ema, **CFG)
+    full = records(train(tiny_archive, OPTIONS, cfg, tmp_path / "full"))
+    list(train(tiny_archive, OPTIONS, cfg, tmp_path / "cut",
                stop=iter([False] * 11 + [True] * 99).__next__))  # 5 steps per epoch: stops in epoch 3
-    resumed = records(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **CFG), tmp_path / "cut", resume=True))
+    resumed = records(train(tiny_archive, OPTIONS, cfg, tmp_path / "cut", resume=True))
     assert [r.epoch for r in resumed] == [3]
     assert resumed[0].train_loss == pytest.approx(full[2].train_loss, rel=1e-5)
+    assert resumed[0].val_loss == pytest.approx(full[2].val_loss, rel=1e-5)  # the average resumed too
     with pytest.raises(ValueError, match="other settings"):
         list(train(tiny_archive, OPTIONS, TrainConfig(epochs=3, **{**CFG, "lr": 0.5}), tmp_path / "cut", resume=True))
 
@@ -66,8 +71,30 @@ def test_validation_split_is_seeded_and_disjoint():
     assert len(small_train) == 400 and len(small_val) == 100 and set(small_val) <= set(val_idx)
 
 
+def test_weight_average_warms_up_then_follows_slowly():
+    model = torch.nn.Linear(1, 1, bias=False)
+    average = weight_average(model, decay=0.99)
+    values = []
+    for w in (0.0, 1.0, 1.0):
+        model.weight.data.fill_(w)
+        average.update_parameters(model)
+        values.append(average.module.weight.item())
+    keep = 2 / 11  # after one update the decay is (1 + 1) / (10 + 1), not 0.99: the random start is forgotten fast
+    assert values[0] == 0.0 and values[1] == pytest.approx(1 - keep)
+    assert values[2] == pytest.approx(values[1] + (1 - values[1]) * (1 - 3 / 12))
+
+
+def test_with_ema_the_averaged_weights_are_validated_and_saved(tiny_archive, tmp_path):
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, ema=0.9, **CFG), tmp_path / "run"))
+    saved = Predictor.load(tmp_path / "run").model.state_dict()
+    state = load_file(tmp_path / "run" / "resume" / "state.safetensors")
+    name = "classifier.weight"
+    assert torch.equal(saved[name], state[f"average.module.{name}"])
+    assert not torch.equal(saved[name], state[f"model.{name}"])
+
+
 @pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"device": "tpu"},
-                                 {"max_train": 1}])
+                                 {"max_train": 1}, {"ema": 1.0}, {"ema": -0.1}])
 def test_train_config_is_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
