@@ -26,7 +26,9 @@ def model_card(directory) -> str:
                          f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time → 1 logit"),
         ("Parameters", f"{params / 1e6:.2f} M ({m['vocab_size']:,}-token vocabulary); weights file "
                        f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')})"),
-        ("Dropout", f"embeddings {m['embed_dropout']}, between layers {m['layer_dropout']}, "
+        ("Dropout", f"embeddings {m['embed_dropout']}, "
+                    + (f"whole words {m['word_dropout']}, " if m.get("word_dropout") else "")
+                    + f"between layers {m['layer_dropout']}, "
                     f"before the classifier {m['output_dropout']}"),
         ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; "
                  f"{metrics.get('n_val', '?'):,} held out for validation (seed {t.get('seed')}); nothing else"),
@@ -34,7 +36,9 @@ def model_card(directory) -> str:
                    f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
         ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
-                     f"{t.get('epochs')} epochs, best epoch by validation accuracy: {metrics.get('best_epoch')}"),
+                     f"{t.get('epochs')} epochs, "
+                     + (f"moving average of the weights (decay {t['ema']}) validated and kept, " if t.get("ema") else "")
+                     + f"best epoch by validation accuracy: {metrics.get('best_epoch')}"),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
                                            if test else "not measured yet"),

@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pooling", choices=POOLINGS, default=model_defaults.pooling, help="pooling over time")
     for name in ("embed_dim", "hidden_size", "num_layers"):
         t.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(model_defaults, name), help=" ")
-    for name in ("embed_dropout", "layer_dropout", "output_dropout"):
+    for name in ("embed_dropout", "word_dropout", "layer_dropout", "output_dropout"):
         t.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(model_defaults, name), help=" ")
     train_defaults = TrainConfig()
     for f in fields(TrainConfig):
@@ -80,8 +80,8 @@ def cmd_train(args) -> int:
     names = {f.name for f in fields(TrainConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
     cfg = TrainConfig(**{**values, "lowercase": not args.cased})
-    model_options = {k: getattr(args, k) for k in ("cell", "embed_dim", "hidden_size", "num_layers",
-                                                  "embed_dropout", "layer_dropout", "output_dropout", "pooling")}
+    model_options = {k: getattr(args, k) for k in ("cell", "embed_dim", "hidden_size", "num_layers", "embed_dropout",
+                                                  "word_dropout", "layer_dropout", "output_dropout", "pooling")}
     ModelConfig(vocab_size=1, **model_options)  # fail fast on bad values
     data = resolve_data_path(args.data)
     command = "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, fields
 import torch
 import torch.nn as nn
 
+from .vocab import PAD_ID, UNK_ID
+
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "max", "mean", "maxmean")
 
@@ -23,6 +25,7 @@ class ModelConfig:
     hidden_size: int = 192  # units per recurrent layer
     num_layers: int = 2  # stacked recurrent layers
     embed_dropout: float = 0.3  # dropout on token vectors
+    word_dropout: float = 0.0  # in training, this share of tokens is read as <unk> (whole words dropped)
     layer_dropout: float = 0.3  # dropout on each layer's outputs before the next layer
     output_dropout: float = 0.5  # dropout on pooled features before the classifier
     pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean or maxmean
@@ -35,7 +38,7 @@ class ModelConfig:
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
-        for name in ("embed_dropout", "layer_dropout", "output_dropout"):
+        for name in ("embed_dropout", "word_dropout", "layer_dropout", "output_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
 
@@ -69,6 +72,9 @@ class SentimentRNN(nn.Module):
 
     def encode(self, ids: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's outputs: a list of num_layers tensors (B, T, H)."""
+        if self.training and self.config.word_dropout > 0:
+            dropped = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
+            ids = ids.masked_fill(dropped, UNK_ID)  # (B, T)
         x = self.embed_drop(self.embedding(ids))  # (B, T, E)
         states = []
         for i, layer in enumerate(self.layers):

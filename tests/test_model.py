@@ -65,8 +65,19 @@ def test_hidden_states_are_the_layers_outputs():
     assert states.abs().max() <= 1  # GRU outputs are bounded
 
 
+def test_word_dropout_reads_words_as_unknown_in_training_only():
+    model = make_model(word_dropout=0.5, embed_dropout=0.0, layer_dropout=0.0)
+    ids, lengths = padded(REVIEWS)
+    unknown = torch.where(ids == 0, 0, 1)  # every real token read as <unk> (id 1), padding kept
+    model.config.word_dropout = 0.9999999
+    model.train()
+    torch.testing.assert_close(model.encode(ids)[-1], model.encode(unknown)[-1])
+    model.eval()  # no words dropped: the real review is read
+    assert not torch.allclose(model.encode(ids)[-1], model.encode(unknown)[-1])
+
+
 @pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"pooling": "sum"}, {"hidden_size": 0},
-                                 {"embed_dropout": 1.5}])
+                                 {"embed_dropout": 1.5}, {"word_dropout": 1.0}])
 def test_config_is_validated(bad):
     with pytest.raises(ValueError):
         ModelConfig(vocab_size=10, **bad)
