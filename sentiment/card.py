@@ -19,13 +19,15 @@ def model_card(directory) -> str:
     wall = metrics.get("wall_seconds")
     epochs = metrics.get("history", [])
     tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs) if epochs else None
-    size_mb = (directory / "model.safetensors").stat().st_size / 1e6
+    files = config.get("weights", {}).get("files", ["model.safetensors"])
+    size_mb = sum((directory / name).stat().st_size for name in files) / 1e6
     params = sum(p.numel() for p in model.parameters())
     rows = [
         ("Architecture", f"embedding {m['embed_dim']} → {m['num_layers']} × {m['cell'].upper()} "
                          f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time → 1 logit"),
         ("Parameters", f"{params / 1e6:.2f} M ({m['vocab_size']:,}-token vocabulary); weights file "
-                       f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')})"),
+                       f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')}"
+                       + (f", in {len(files)} files under 10 MB each" if len(files) > 1 else "") + ")"),
         ("Dropout", f"embeddings {m['embed_dropout']}, "
                     + (f"whole words {m['word_dropout']}, " if m.get("word_dropout") else "")
                     + f"between layers {m['layer_dropout']}, "

@@ -1,6 +1,6 @@
 """Self-describing checkpoints: a folder that holds everything needed to use a model, and no pickle.
 
-    DIR/model.safetensors   weights
+    DIR/model.safetensors   weights (or model-1-of-N.safetensors ... when they pass MAX_FILE_BYTES)
     DIR/config.json         format, model config, labels, tokenizer settings
     DIR/vocab.json          the vocabulary
     DIR/metrics.json        history, best epoch, test results, command, hardware
@@ -24,6 +24,7 @@ from .vocab import Vocab
 
 FORMAT = "rnn-sentiment/1"
 FILES = ("model.safetensors", "config.json", "vocab.json", "metrics.json")
+MAX_FILE_BYTES = 9_500_000  # Hugging Face refuses files over 10 MB without Git LFS; larger weights are split
 
 
 class CheckpointError(RuntimeError):
@@ -48,16 +49,54 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict, tokenizer: dict,
                     weights_dtype: str = "float32") -> None:
-    """Write the four files of a checkpoint. ``weights_dtype="float16"`` halves the weights file."""
+    """Write a checkpoint's files. ``weights_dtype="float16"`` halves the weights."""
     directory = Path(directory)
     dtype = {"float32": torch.float32, "float16": torch.float16}[weights_dtype]
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    shards, parts = split_weights(tensors, MAX_FILE_BYTES)
+    names = ["model.safetensors"] if len(shards) == 1 else [
+        f"model-{i}-of-{len(shards)}.safetensors" for i in range(1, len(shards) + 1)]
     config = {"format": FORMAT, "model": model.config.to_dict(), "labels": list(LABELS),
               "tokenizer": tokenizer, "weights_dtype": weights_dtype}
-    atomic_write(directory / "model.safetensors", save(tensors, metadata={"format": FORMAT}))
+    if len(shards) > 1:
+        config["weights"] = {"files": names, "split_rows": parts}
+    for name, shard in zip(names, shards):
+        atomic_write(directory / name, save(shard, metadata={"format": FORMAT}))
     atomic_write(directory / "config.json", json.dumps(config, indent=2))
+    for stale in set(weight_files(directory)) - set(names):  # left by an earlier save with another layout
+        (directory / stale).unlink(missing_ok=True)
     atomic_write(directory / "vocab.json", vocab.to_json())
     write_metrics(directory, metrics)
+
+
+def split_weights(tensors: dict[str, torch.Tensor], limit: int = MAX_FILE_BYTES
+                  ) -> tuple[list[dict[str, torch.Tensor]], dict[str, int]]:
+    """Tensors in groups of at most ``limit`` bytes each (plus a small header); a tensor larger than that
+    is first cut by rows into NAME.part0, NAME.part1, ... The second value maps NAME -> number of parts."""
+    pieces, parts = {}, {}
+    for name, tensor in tensors.items():
+        size = tensor.numel() * tensor.element_size()
+        if size <= limit:
+            pieces[name] = tensor
+            continue
+        n = -(-size // limit)
+        for i, chunk in enumerate(torch.tensor_split(tensor, n, dim=0)):
+            pieces[f"{name}.part{i}"] = chunk.contiguous()
+        parts[name] = n
+    shards, used = [{}], 0
+    for name, tensor in pieces.items():
+        size = tensor.numel() * tensor.element_size()
+        if shards[-1] and used + size > limit:
+            shards.append({})
+            used = 0
+        shards[-1][name] = tensor
+        used += size
+    return shards, parts
+
+
+def weight_files(directory) -> list[str]:
+    """Names of the weights files in a checkpoint folder."""
+    return sorted(p.name for p in Path(directory).glob("model*.safetensors"))
 
 
 def write_metrics(directory, metrics: dict) -> None:
@@ -95,22 +134,34 @@ def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[Sent
         raise CheckpointError(f"{directory}: vocab.json has {len(vocab)} tokens but the model expects "
                               f"{model_config.vocab_size}; the files come from different checkpoints.")
     metrics = read_json(directory / "metrics.json")
-    weights_file = directory / "model.safetensors"
-    if not weights_file.exists():
-        raise CheckpointError(f"{directory} is not a complete checkpoint: model.safetensors is missing.")
+    weights = config.get("weights") or {"files": ["model.safetensors"], "split_rows": {}}
+    if not (isinstance(weights, dict) and isinstance(weights.get("files"), list) and weights["files"]
+            and isinstance(weights.get("split_rows"), dict)):
+        raise CheckpointError(f"{directory / 'config.json'} has a bad 'weights' entry.")
+    tensors = {}
+    for name in weights["files"]:
+        weights_file = directory / name
+        if not weights_file.exists():
+            raise CheckpointError(f"{directory} is not a complete checkpoint: {name} is missing.")
+        try:
+            tensors |= load_file(weights_file)
+        except (SafetensorError, OSError, ValueError) as err:
+            raise CheckpointError(f"{weights_file} is truncated or corrupt ({err}). Restore it, or retrain.") from None
+    source = directory / weights["files"][0] if len(weights["files"]) == 1 else directory
     try:
-        tensors = load_file(weights_file)
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{weights_file} is truncated or corrupt ({err}). Restore it, or retrain.") from None
+        for name, n in weights["split_rows"].items():
+            tensors[name] = torch.cat([tensors.pop(f"{name}.part{i}") for i in range(n)])
+    except KeyError as err:
+        raise CheckpointError(f"{directory}: the weights files lack {err}; they come from different saves.") from None
     model = SentimentRNN(model_config)
     expected = model.state_dict()
     if set(tensors) != set(expected):
         missing, extra = set(expected) - set(tensors), set(tensors) - set(expected)
-        raise CheckpointError(f"{weights_file} does not match config.json (missing: {sorted(missing)[:3]}, "
+        raise CheckpointError(f"{source} does not match config.json (missing: {sorted(missing)[:3]}, "
                               f"unexpected: {sorted(extra)[:3]}).")
     for name, tensor in tensors.items():
         if tensor.shape != expected[name].shape:
-            raise CheckpointError(f"{weights_file}: {name} has shape {tuple(tensor.shape)}, config.json implies "
+            raise CheckpointError(f"{source}: {name} has shape {tuple(tensor.shape)}, config.json implies "
                                   f"{tuple(expected[name].shape)}.")
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     return model.to(device).eval(), vocab, config, metrics

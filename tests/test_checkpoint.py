@@ -4,6 +4,7 @@ import shutil
 import pytest
 import torch
 
+from sentiment import checkpoint
 from sentiment.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from sentiment.predict import Predictor
 
@@ -28,6 +29,25 @@ def test_float16_weights_are_half_the_size_and_close(tiny_checkpoint, tmp_path):
     size = lambda d: (d / "model.safetensors").stat().st_size
     assert size(tmp_path / "half") < 0.6 * size(tiny_checkpoint)
     torch.testing.assert_close(half(IDS, LENGTHS), model(IDS, LENGTHS), atol=2e-2, rtol=0)
+
+
+def test_weights_over_the_file_limit_are_split_and_load_the_same(tiny_checkpoint, tmp_path, monkeypatch):
+    model, vocab, config, metrics = load_checkpoint(tiny_checkpoint)
+    biggest = max(v.numel() * v.element_size() for v in model.state_dict().values())
+    monkeypatch.setattr(checkpoint, "MAX_FILE_BYTES", biggest // 3)  # the embedding must be cut by rows
+    save_checkpoint(tmp_path / "split", model, vocab, metrics, config["tokenizer"])
+    files = checkpoint.weight_files(tmp_path / "split")
+    assert len(files) > 3 and "model.safetensors" not in files
+    assert all((tmp_path / "split" / f).stat().st_size < biggest // 3 + 1000 for f in files)  # + header
+    again, *_ = load_checkpoint(tmp_path / "split")
+    assert torch.equal(model(IDS, LENGTHS), again(IDS, LENGTHS))
+    (tmp_path / "split" / files[1]).unlink()
+    with pytest.raises(CheckpointError, match=f"{files[1]} is missing"):
+        load_checkpoint(tmp_path / "split")
+    monkeypatch.undo()
+    save_checkpoint(tmp_path / "split", model, vocab, metrics, config["tokenizer"])  # small enough again
+    assert checkpoint.weight_files(tmp_path / "split") == ["model.safetensors"]  # no stale parts left
+    assert torch.equal(model(IDS, LENGTHS), load_checkpoint(tmp_path / "split")[0](IDS, LENGTHS))
 
 
 @pytest.fixture

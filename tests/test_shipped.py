@@ -14,7 +14,8 @@ SHIPPED = ["default", "rnn"]
 def test_shipped_checkpoint_is_complete_and_small(name):
     folder = CHECKPOINTS / name
     files = {p.name: p.stat().st_size for p in folder.iterdir() if p.is_file()}
-    assert {"model.safetensors", "config.json", "vocab.json", "metrics.json", "units.json"} <= set(files)
+    weights = json.loads((folder / "config.json").read_text()).get("weights", {}).get("files", ["model.safetensors"])
+    assert {*weights, "config.json", "vocab.json", "metrics.json", "units.json"} <= set(files)
     assert max(files.values()) < 10_000_000  # Hugging Face refuses larger files without LFS
     assert not (folder / "resume").exists()
     metrics = json.loads((folder / "metrics.json").read_text())

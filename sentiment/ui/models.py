@@ -32,12 +32,12 @@ _loaded: dict[tuple[str, float], Predictor] = {}
 
 
 def get_predictor(name: str) -> Predictor:
-    """The Predictor for a model name, loaded once (reloaded if its weights file changed)."""
+    """The Predictor for a model name, loaded once (reloaded when it is saved again)."""
     choices = model_choices()
     if name not in choices:
         raise KeyError(f"No model named {name!r}; available: {', '.join(choices) or 'none'}")
     path = choices[name]
-    key = (str(path), (path / "model.safetensors").stat().st_mtime)
+    key = (str(path), (path / "config.json").stat().st_mtime)  # rewritten by every save
     with _lock:
         if key not in _loaded:
             _loaded[key] = Predictor.load(path)
