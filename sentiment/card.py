@@ -33,7 +33,9 @@ def model_card(directory) -> str:
                     + f"between layers {m['layer_dropout']}, "
                     f"before the classifier {m['output_dropout']}"),
         ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; "
-                 f"{metrics.get('n_val', '?'):,} held out for validation (seed {t.get('seed')}); nothing else"),
+                 f"{metrics.get('n_val', '?'):,} held out for validation ("
+                 + ("whole movies, none of them in training, " if t.get("val_split") == "movie" else "random reviews, ")
+                 + f"seed {t.get('seed')}); nothing else"),
         ("Tokens", f"spaCy rule-based English tokenizer, HTML removed, "
                    f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),

@@ -22,6 +22,7 @@ ENV_VAR = "IMDB_DATA"
 SPLITS = ("train", "test")
 LABELS = ("negative", "positive")  # index = label id
 _MEMBER = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
+_URLS = re.compile(r"(?:^|/)aclImdb/(train|test)/urls_(pos|neg)\.txt$")
 
 
 class DataError(RuntimeError):
@@ -153,3 +154,37 @@ def _read_folder(root: Path) -> dict[str, list[Review]]:
                 for file in folder.glob("*_*.txt"):
                     reviews[split].append(_review(split, sentiment, file.name, file.read_bytes()))
     return reviews
+
+
+def movie_ids(path: str | os.PathLike, names: list[str]) -> list[str]:
+    """The IMDb movie ("tt0123456") of each review, given names like "train/pos/12_8.txt".
+
+    The official layout lists, in {split}/urls_{pos,neg}.txt, the movie page of review <id> on line <id>;
+    the test reviews are of other movies than the training ones.
+    """
+    path = Path(path)
+    pages: dict[tuple[str, str], list[str]] = {}
+    try:
+        if path.is_dir():
+            root = _root(path)
+            for file in root.glob("*/urls_*.txt"):
+                if match := _URLS.search(f"aclImdb/{file.parent.name}/{file.name}"):
+                    pages[match.groups()] = file.read_text(encoding="utf-8").split()
+        else:
+            with tarfile.open(path, "r:*") as archive:
+                for member in archive:
+                    if (match := _URLS.search(member.name)) and member.isfile():
+                        pages[match.groups()] = archive.extractfile(member).read().decode("utf-8").split()
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as err:
+        raise DataError(f"Cannot read the movie lists (urls_*.txt) in {path} ({err}).") from None
+    movies = []
+    for name in names:
+        split, sentiment, file_name = name.split("/")
+        try:
+            url = pages[(split, sentiment)][int(file_name.split("_")[0])]
+        except (KeyError, IndexError):
+            raise DataError(f"{path} does not say which movie {name} is about: {split}/urls_{sentiment}.txt "
+                            "is missing or short. Use the random validation split (--val-split random).") from None
+        match = re.search(r"title/(tt\d+)", url)
+        movies.append(match.group(1) if match else url)
+    return movies

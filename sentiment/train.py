@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save
 from torch.optim.swa_utils import AveragedModel
 
 from .batching import EncodedSplit, bucket_batches
+from .data import movie_ids
 from .checkpoint import atomic_write, save_checkpoint, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
@@ -46,6 +47,7 @@ class TrainConfig:
     min_freq: int = 2  # rarer tokens become <unk>
     lowercase: bool = True  # lowercase tokens (see README: data sparsity beats case)
     val_fraction: float = 0.1  # share of the 25,000 training reviews held out for validation
+    val_split: str = "random"  # "random" reviews, or whole "movie"s (like the test set: movies unseen in training)
     max_train: int | None = None  # train on only this many reviews (quick demos)
     seed: int = 0  # seeds the split, the batches, initialisation and dropout
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
@@ -61,6 +63,8 @@ class TrainConfig:
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction must be between 0 and 1; got {self.val_fraction!r}")
+        if self.val_split not in ("random", "movie"):
+            raise ValueError(f"val_split must be random or movie; got {self.val_split!r}")
         if self.max_train is not None and self.max_train < 2:
             raise ValueError(f"max_train must be at least 2; got {self.max_train!r}")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -125,20 +129,36 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def split_indices(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded (train, val) indices into the official train split; ``max_train`` also shrinks val."""
-    order = np.random.default_rng(cfg.seed).permutation(n)
+def split_indices(n: int, cfg: TrainConfig, movies: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded (train, val) indices into the official train split; ``max_train`` also shrinks val.
+
+    With ``cfg.val_split == "movie"``, ``movies`` names each review's movie and validation takes whole
+    movies, so, as on the test set, the model is scored on movies it never read a review of.
+    """
+    rng = np.random.default_rng(cfg.seed)
     n_val = max(1, round(n * cfg.val_fraction))
-    if cfg.max_train is not None:
-        n_val = min(n_val, max(100, cfg.max_train // 4))  # a quick demo should not spend its time validating
-    return order[n_val:][:cfg.max_train], order[:n_val]
+    demo_val = max(100, cfg.max_train // 4) if cfg.max_train else None  # a demo should not spend its time validating
+    if cfg.val_split == "random":
+        n_val = min(n_val, demo_val or n_val)
+        order = rng.permutation(n)
+        return order[n_val:][:cfg.max_train], order[:n_val]
+    if movies is None or len(movies) != n:
+        raise ValueError("a movie validation split needs the movie of every review")
+    names, movie = np.unique(np.asarray(movies), return_inverse=True)  # (n,) movie number of each review
+    order = rng.permutation(len(names))
+    per_movie = np.bincount(movie, minlength=len(names))[order]
+    enough = int(np.searchsorted(np.cumsum(per_movie), n_val)) + 1  # whole movies, until n_val reviews
+    is_val = np.isin(movie, order[:enough])
+    val, train = rng.permutation(np.flatnonzero(is_val)), rng.permutation(np.flatnonzero(~is_val))
+    return train[:cfg.max_train], val[:demo_val]
 
 
 def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None) -> Prepared:
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress)
     official_train = corpus.splits["train"]
-    train_idx, val_idx = split_indices(len(official_train), cfg)
+    movies = movie_ids(data_path, official_train.names) if cfg.val_split == "movie" else None
+    train_idx, val_idx = split_indices(len(official_train), cfg, movies)
     train_tokens = official_train.subset(train_idx)
     if vocab is None:
         counts = np.bincount(train_tokens.token_ids, minlength=len(corpus.types))

@@ -33,7 +33,10 @@ def make_reviews(n_per_class: int, seed: int = 0) -> dict[str, str]:
                 rating = rng.randint(7, 10) if sentiment == "pos" else rng.randint(1, 4)
                 files[f"aclImdb/{split}/{sentiment}/{i}_{rating}.txt"] = make_review(rng, sentiment == "pos")
     files["aclImdb/README"] = "Large Movie Review Dataset (tiny test copy)"
-    files["aclImdb/train/urls_pos.txt"] = "http://www.imdb.com/title/tt0000000/usercomments\n"
+    for split, first_movie in (("train", 1000), ("test", 5000)):  # three reviews a movie; test movies are others
+        for sentiment in ("pos", "neg"):
+            files[f"aclImdb/{split}/urls_{sentiment}.txt"] = "".join(
+                f"http://www.imdb.com/title/tt{first_movie + i // 3:07d}/usercomments\n" for i in range(n_per_class))
     return files
 
 

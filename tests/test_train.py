@@ -4,8 +4,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from sentiment.data import DataError, movie_ids
 from sentiment.predict import Predictor
-from sentiment.train import Done, EpochRecord, Progress, TrainConfig, TrainingBusy, split_indices, train, weight_average
+from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, prepare_data, split_indices,
+                             train, weight_average)
+from tests.conftest import write_folder
 
 OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
 CFG = dict(batch_size=16, lr=1e-2, vocab_size=200, min_freq=1, max_len=40)
@@ -93,8 +96,30 @@ def test_with_ema_the_averaged_weights_are_validated_and_saved(tiny_archive, tmp
     assert not torch.equal(saved[name], state[f"model.{name}"])
 
 
+def test_movie_validation_split_holds_out_whole_movies(tiny_archive, tiny_files, tmp_path):
+    names = sorted(n.split("aclImdb/")[1] for n in tiny_files if n.startswith("aclImdb/train/") and "/urls" not in n)
+    movies = movie_ids(tiny_archive, names)
+    review_4 = next(i for i, name in enumerate(names) if name.startswith("train/neg/4_"))
+    assert movies[review_4] == "tt0001001"  # line 4 of urls_neg.txt; a movie has 3 pos + 3 neg reviews
+    cfg = TrainConfig(val_split="movie", val_fraction=0.25)
+    train_idx, val_idx = split_indices(len(names), cfg, movies)
+    assert 20 <= len(val_idx) < 20 + 6 and len(train_idx) + len(val_idx) == len(names)
+    assert not {movies[i] for i in train_idx} & {movies[i] for i in val_idx}
+    assert (split_indices(len(names), cfg, movies)[1] == val_idx).all()
+    events = list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, val_split="movie", **CFG), tmp_path / "run"))
+    assert events[-1].best_epoch == 1
+    assert Predictor.load(tmp_path / "run").train_config().val_split == "movie"
+
+
+def test_movie_split_without_movie_lists_says_so(tiny_files, tmp_path):
+    root = write_folder(tmp_path, {k: v for k, v in tiny_files.items() if "urls_" not in k})
+    with pytest.raises(DataError, match="--val-split random"):
+        prepare_data(root, TrainConfig(val_split="movie", **CFG))
+
+
 @pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"device": "tpu"},
-                                 {"max_train": 1}, {"ema": 1.0}, {"ema": -0.1}])
+                                 {"max_train": 1}, {"ema": 1.0}, {"ema": -0.1},
+                                 {"val_split": "rating"}])
 def test_train_config_is_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
