@@ -42,6 +42,8 @@ def model_card(directory) -> str:
         ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
                      f"{t.get('epochs')} epochs, "
                      + (f"moving average of the weights (decay {t['ema']}) validated and kept, " if t.get("ema") else "")
+                     + (f"adversarial training on token vectors (L2 push {t['adversarial']} per review), "
+                        if t.get("adversarial") else "")
                      + f"best epoch by validation accuracy: {metrics.get('best_epoch')}"),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"

@@ -70,12 +70,18 @@ class SentimentRNN(nn.Module):
         n_pooled = 2 if c.pooling == "maxmean" else 1
         self.classifier = nn.Linear(n_pooled * c.hidden_size, 1)
 
-    def encode(self, ids: torch.Tensor) -> list[torch.Tensor]:
-        """Every layer's outputs: a list of num_layers tensors (B, T, H)."""
+    def encode(self, ids: torch.Tensor, perturbation: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Every layer's outputs: a list of num_layers tensors (B, T, H).
+
+        ``perturbation`` (B, T, E), if given, is added to the token vectors (adversarial training).
+        """
         if self.training and self.config.word_dropout > 0:
             dropped = (torch.rand(ids.shape, device=ids.device) < self.config.word_dropout) & (ids != PAD_ID)
             ids = ids.masked_fill(dropped, UNK_ID)  # (B, T)
-        x = self.embed_drop(self.embedding(ids))  # (B, T, E)
+        x = self.embedding(ids)  # (B, T, E)
+        if perturbation is not None:
+            x = x + perturbation
+        x = self.embed_drop(x)
         states = []
         for i, layer in enumerate(self.layers):
             x, _ = layer(x)  # (B, T, H)
@@ -97,9 +103,10 @@ class SentimentRNN(nn.Module):
             pooled.append((outputs * mask).sum(dim=1) / lengths[:, None].to(outputs.dtype))  # (B, H)
         return torch.cat(pooled, dim=-1)  # (B, P*H)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, perturbation: torch.Tensor | None = None
+                ) -> torch.Tensor:
         """(B, T) token ids padded on the right, (B,) lengths >= 1 -> (B,) logits of "positive"."""
-        top = self.encode(ids)[-1]  # (B, T, H)
+        top = self.encode(ids, perturbation)[-1]  # (B, T, H)
         features = self.pool(top, lengths)  # (B, P*H)
         return self.classifier(self.output_drop(features)).squeeze(-1)  # (B,)
 

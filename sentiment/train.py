@@ -53,6 +53,7 @@ class TrainConfig:
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     weights_dtype: str = "float32"  # dtype of the saved weights: "float32" or "float16"
     ema: float = 0.0  # if > 0, validate and save an exponential moving average of the weights with this decay
+    adversarial: float = 0.0  # if > 0, also train on token vectors pushed this far (L2, per review) against the label
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -69,6 +70,8 @@ class TrainConfig:
             raise ValueError(f"max_train must be at least 2; got {self.max_train!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda; got {self.device!r}")
+        if not (self.adversarial >= 0 and math.isfinite(self.adversarial)):
+            raise ValueError(f"adversarial must be >= 0 (0 turns it off); got {self.adversarial!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0 turns it off); got {self.ema!r}")
         if self.weights_dtype not in ("float32", "float16"):
@@ -199,16 +202,30 @@ def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, de
 
 
 def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.ndarray, clip_norm: float,
-               device) -> tuple[float, int, int]:
-    """One optimisation step on the reviews at ``index``: (mean loss, correct predictions, real tokens)."""
+               device, adversarial: float = 0.0) -> tuple[float, int, int]:
+    """One optimisation step on the reviews at ``index``: (mean loss, correct predictions, real tokens).
+
+    With ``adversarial`` = eps > 0 (Miyato et al., 2017), the step also learns from the same reviews
+    with their token vectors pushed by ``adversarial_push``.
+    """
     ids, lengths, labels = (t.to(device) for t in split.batch(index))
-    logits = model(ids, lengths)  # (B,)
-    loss = F.binary_cross_entropy_with_logits(logits, labels.float())
     optimizer.zero_grad(set_to_none=True)
+    delta = torch.zeros(*ids.shape, model.config.embed_dim, device=device, requires_grad=True) if adversarial else None
+    logits = model(ids, lengths, delta)  # (B,)
+    loss = F.binary_cross_entropy_with_logits(logits, labels.float())
     loss.backward()
+    if adversarial:
+        push = adversarial_push(delta.grad, adversarial)  # (B, T, E)
+        F.binary_cross_entropy_with_logits(model(ids, lengths, push), labels.float()).backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
     optimizer.step()
     return loss.item(), int(((logits > 0).long() == labels).sum()), int(lengths.sum())
+
+
+def adversarial_push(grad: torch.Tensor, eps: float) -> torch.Tensor:
+    """(B, T, E) gradient of the loss w.r.t. the token vectors -> the step of L2 norm ``eps`` per review
+    along it: to first order, the change of the token vectors that raises the loss most."""
+    return eps * grad / grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None]
 
 
 def weight_average(model: SentimentRNN, decay: float) -> AveragedModel:
@@ -349,7 +366,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
-                                                           device)
+                                                           device, cfg.adversarial)
             if average:
                 average.update_parameters(model)
             loss_sum += loss * len(index)

@@ -2,12 +2,14 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from sentiment.data import DataError, movie_ids
+from sentiment.model import ModelConfig, SentimentRNN
 from sentiment.predict import Predictor
-from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, prepare_data, split_indices,
-                             train, weight_average)
+from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, adversarial_push, prepare_data,
+                             split_indices, train, weight_average)
 from tests.conftest import write_folder
 
 OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
@@ -74,6 +76,25 @@ def test_validation_split_is_seeded_and_disjoint():
     assert len(small_train) == 400 and len(small_val) == 100 and set(small_val) <= set(val_idx)
 
 
+def test_adversarial_push_has_norm_eps_and_raises_the_loss():
+    torch.manual_seed(0)
+    model = SentimentRNN(ModelConfig(vocab_size=30, embed_dim=8, hidden_size=6)).eval()
+    ids, lengths, labels = torch.randint(2, 30, (4, 7)), torch.tensor([7, 5, 3, 7]), torch.tensor([1., 0., 1., 0.])
+    ids[1, 5:], ids[2, 3:] = 0, 0
+    delta = torch.zeros(4, 7, 8, requires_grad=True)
+    loss = lambda d: F.binary_cross_entropy_with_logits(model(ids, lengths, d), labels)
+    loss(delta).backward()
+    push = adversarial_push(delta.grad, 0.5)
+    torch.testing.assert_close(push.flatten(1).norm(dim=1), torch.full((4,), 0.5))
+    assert push[2, 3:].abs().max() == 0  # padding gets no push
+    assert loss(push) > loss(None) > loss(-push)
+
+
+def test_adversarial_training_learns(tiny_archive, tmp_path):
+    epochs = records(train(tiny_archive, OPTIONS, TrainConfig(epochs=2, adversarial=1.0, **CFG), tmp_path / "run"))
+    assert epochs[1].train_loss < epochs[0].train_loss
+
+
 def test_weight_average_warms_up_then_follows_slowly():
     model = torch.nn.Linear(1, 1, bias=False)
     average = weight_average(model, decay=0.99)
@@ -119,7 +140,7 @@ def test_movie_split_without_movie_lists_says_so(tiny_files, tmp_path):
 
 @pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"device": "tpu"},
                                  {"max_train": 1}, {"ema": 1.0}, {"ema": -0.1},
-                                 {"val_split": "rating"}])
+                                 {"val_split": "rating"}, {"adversarial": -1.0}])
 def test_train_config_is_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
