@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sentiment.data import movie_ids, resolve_data_path  # noqa: E402
+from sentiment.data import resolve_data_path  # noqa: E402
 from sentiment.text import tokenize_corpus  # noqa: E402
 from sentiment.train import TrainConfig, split_indices  # noqa: E402
 
@@ -25,8 +25,8 @@ def main() -> None:
     args = parser.parse_args()
     archive = resolve_data_path(args.data)
     corpus = tokenize_corpus(archive)
-    train_movies = movie_ids(archive, corpus.splits["train"].names)
-    test_movies = set(movie_ids(archive, corpus.splits["test"].names))
+    train_movies = corpus.splits["train"].movies
+    test_movies = set(corpus.splits["test"].movies)
     for kind in ("random", "movie"):
         train_idx, val_idx = split_indices(len(train_movies), TrainConfig(val_split=kind), train_movies)
         in_train = {train_movies[i] for i in train_idx}

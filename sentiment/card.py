@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint, weights_index
 
 
 def model_card(directory) -> str:
@@ -19,7 +19,7 @@ def model_card(directory) -> str:
     wall = metrics.get("wall_seconds")
     epochs = metrics.get("history", [])
     tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs) if epochs else None
-    files = config.get("weights", {}).get("files", ["model.safetensors"])
+    files = weights_index(config)["files"]
     size_mb = sum((directory / name).stat().st_size for name in files) / 1e6
     params = sum(p.numel() for p in model.parameters())
     rows = [

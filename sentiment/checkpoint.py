@@ -69,7 +69,7 @@ def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict,
     write_metrics(directory, metrics)
 
 
-def split_weights(tensors: dict[str, torch.Tensor], limit: int = MAX_FILE_BYTES
+def split_weights(tensors: dict[str, torch.Tensor], limit: int
                   ) -> tuple[list[dict[str, torch.Tensor]], dict[str, int]]:
     """Tensors in groups of at most ``limit`` bytes each (plus a small header); a tensor larger than that
     is first cut by rows into NAME.part0, NAME.part1, ... The second value maps NAME -> number of parts."""
@@ -92,6 +92,11 @@ def split_weights(tensors: dict[str, torch.Tensor], limit: int = MAX_FILE_BYTES
         shards[-1][name] = tensor
         used += size
     return shards, parts
+
+
+def weights_index(config: dict) -> dict:
+    """Which files hold a checkpoint's weights and which tensors were cut by rows (one file, none cut, if unsaid)."""
+    return config.get("weights") or {"files": ["model.safetensors"], "split_rows": {}}
 
 
 def weight_files(directory) -> list[str]:
@@ -134,7 +139,7 @@ def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[Sent
         raise CheckpointError(f"{directory}: vocab.json has {len(vocab)} tokens but the model expects "
                               f"{model_config.vocab_size}; the files come from different checkpoints.")
     metrics = read_json(directory / "metrics.json")
-    weights = config.get("weights") or {"files": ["model.safetensors"], "split_rows": {}}
+    weights = weights_index(config)
     if not (isinstance(weights, dict) and isinstance(weights.get("files"), list) and weights["files"]
             and isinstance(weights.get("split_rows"), dict)):
         raise CheckpointError(f"{directory / 'config.json'} has a bad 'weights' entry.")

@@ -17,7 +17,8 @@ from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CELLS, POOLINGS, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .units import save_unit_words, unit_words
-from .train import Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, prepare_data, train
+from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
+                    prepare_data, train)
 
 
 def _add_data(p: argparse.ArgumentParser) -> None:
@@ -37,10 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     model_defaults = ModelConfig(vocab_size=1)
     t.add_argument("--cell", choices=list(CELLS), default=model_defaults.cell, help="recurrent cell")
     t.add_argument("--pooling", choices=POOLINGS, default=model_defaults.pooling, help="pooling over time")
-    for name in ("embed_dim", "hidden_size", "num_layers"):
-        t.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(model_defaults, name), help=" ")
-    for name in ("embed_dropout", "word_dropout", "layer_dropout", "output_dropout"):
-        t.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(model_defaults, name), help=" ")
+    for name in model_option_names():
+        if name not in ("cell", "pooling"):  # sizes and dropouts
+            default = getattr(model_defaults, name)
+            t.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=" ")
     train_defaults = TrainConfig()
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "device", "weights_dtype", "max_train"):
@@ -80,8 +81,7 @@ def cmd_train(args) -> int:
     names = {f.name for f in fields(TrainConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
     cfg = TrainConfig(**{**values, "lowercase": not args.cased})
-    model_options = {k: getattr(args, k) for k in ("cell", "embed_dim", "hidden_size", "num_layers", "embed_dropout",
-                                                  "word_dropout", "layer_dropout", "output_dropout", "pooling")}
+    model_options = {k: getattr(args, k) for k in model_option_names()}
     ModelConfig(vocab_size=1, **model_options)  # fail fast on bad values
     data = resolve_data_path(args.data)
     command = "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -34,6 +34,7 @@ class Review:
     text: str
     label: int  # 1 = positive, 0 = negative
     name: str  # e.g. "train/pos/0_9.txt"; the rating is in the name
+    movie: str = ""  # the IMDb movie ("tt0123456") from {split}/urls_{pos,neg}.txt; "" where the data lacks them
 
 
 def cache_dir() -> Path:
@@ -103,14 +104,26 @@ def data_fingerprint(path: Path) -> str:
 
 
 def read_reviews(path: str | os.PathLike) -> dict[str, list[Review]]:
-    """All labeled reviews, ``{"train": [...], "test": [...]}``, sorted by file name."""
+    """All labeled reviews, ``{"train": [...], "test": [...]}``, sorted by file name.
+
+    The official layout lists, in {split}/urls_{pos,neg}.txt, the movie page of review <id> on line <id>;
+    each review's ``movie`` comes from there (the test reviews are of other movies than the training ones).
+    """
     path = Path(path)
     if path.is_dir():
-        reviews = _read_folder(_root(path))
+        reviews, pages = _read_folder(_root(path))
     elif path.is_file():
-        reviews = _read_archive(path)
+        reviews, pages = _read_archive(path)
     else:
         raise DataError(f"IMDB data not found at {path}.")
+    for split in SPLITS:
+        for review in reviews[split]:
+            _, sentiment, file_name = review.name.split("/")
+            lines = pages.get((split, sentiment), [])
+            number = int(file_name.split("_")[0])
+            if number < len(lines):
+                match = re.search(r"title/(tt\d+)", lines[number])
+                review.movie = match.group(1) if match else lines[number]
     for split in SPLITS:
         if not reviews[split]:
             raise DataError(f"{path} holds no {split} reviews: expected aclImdb/{split}/pos/*.txt and "
@@ -129,62 +142,40 @@ def _review(split: str, sentiment: str, file_name: str, raw: bytes) -> Review:
     return Review(raw.decode("utf-8", errors="replace"), int(sentiment == "pos"), f"{split}/{sentiment}/{file_name}")
 
 
-def _read_archive(path: Path) -> dict[str, list[Review]]:
+Pages = dict[tuple[str, str], list[str]]  # (split, "pos"/"neg") -> the lines of its urls_*.txt
+
+
+def _read_archive(path: Path) -> tuple[dict[str, list[Review]], Pages]:
     reviews: dict[str, list[Review]] = {s: [] for s in SPLITS}
+    pages: Pages = {}
     try:
         with tarfile.open(path, "r:*") as archive:
             for member in archive:
-                match = _MEMBER.search(member.name)
-                if match and member.isfile():
+                if not member.isfile():
+                    continue
+                if match := _MEMBER.search(member.name):
                     split, sentiment = match.group(1), match.group(2)
                     raw = archive.extractfile(member).read()
                     reviews[split].append(_review(split, sentiment, member.name.rsplit("/", 1)[1], raw))
+                elif match := _URLS.search(member.name):
+                    pages[match.groups()] = archive.extractfile(member).read().decode("utf-8", "replace").split()
     except (tarfile.TarError, EOFError, OSError) as err:
         raise DataError(f"Cannot read {path} as a .tar.gz archive ({err}). Pass the official "
                         f"aclImdb_v1.tar.gz or an extracted aclImdb/ folder.") from None
-    return reviews
+    return reviews, pages
 
 
-def _read_folder(root: Path) -> dict[str, list[Review]]:
+def _read_folder(root: Path) -> tuple[dict[str, list[Review]], Pages]:
     reviews: dict[str, list[Review]] = {s: [] for s in SPLITS}
+    pages: Pages = {}
     for split in SPLITS:
         for sentiment in ("pos", "neg"):
             folder = root / split / sentiment
             if folder.is_dir():
                 for file in folder.glob("*_*.txt"):
                     reviews[split].append(_review(split, sentiment, file.name, file.read_bytes()))
-    return reviews
+            urls = root / split / f"urls_{sentiment}.txt"
+            if urls.is_file():
+                pages[(split, sentiment)] = urls.read_text(encoding="utf-8", errors="replace").split()
+    return reviews, pages
 
-
-def movie_ids(path: str | os.PathLike, names: list[str]) -> list[str]:
-    """The IMDb movie ("tt0123456") of each review, given names like "train/pos/12_8.txt".
-
-    The official layout lists, in {split}/urls_{pos,neg}.txt, the movie page of review <id> on line <id>;
-    the test reviews are of other movies than the training ones.
-    """
-    path = Path(path)
-    pages: dict[tuple[str, str], list[str]] = {}
-    try:
-        if path.is_dir():
-            root = _root(path)
-            for file in root.glob("*/urls_*.txt"):
-                if match := _URLS.search(f"aclImdb/{file.parent.name}/{file.name}"):
-                    pages[match.groups()] = file.read_text(encoding="utf-8").split()
-        else:
-            with tarfile.open(path, "r:*") as archive:
-                for member in archive:
-                    if (match := _URLS.search(member.name)) and member.isfile():
-                        pages[match.groups()] = archive.extractfile(member).read().decode("utf-8").split()
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as err:
-        raise DataError(f"Cannot read the movie lists (urls_*.txt) in {path} ({err}).") from None
-    movies = []
-    for name in names:
-        split, sentiment, file_name = name.split("/")
-        try:
-            url = pages[(split, sentiment)][int(file_name.split("_")[0])]
-        except (KeyError, IndexError):
-            raise DataError(f"{path} does not say which movie {name} is about: {split}/urls_{sentiment}.txt "
-                            "is missing or short. Use the random validation split (--val-split random).") from None
-        match = re.search(r"title/(tt\d+)", url)
-        movies.append(match.group(1) if match else url)
-    return movies

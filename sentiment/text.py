@@ -53,6 +53,7 @@ class TokenizedSplit:
     offsets: np.ndarray  # (n + 1,) int64, review i is token_ids[offsets[i]:offsets[i+1]]
     labels: np.ndarray  # (n,) int64, 1 = positive
     names: list[str]  # (n,) file names such as "train/pos/0_9.txt"
+    movies: list[str]  # (n,) IMDb movie of each review ("tt0123456"), "" where the data does not say
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -63,7 +64,8 @@ class TokenizedSplit:
     def subset(self, index) -> "TokenizedSplit":
         index = np.asarray(index, dtype=np.int64)
         token_ids, offsets = take_reviews(self.token_ids, self.offsets, index)
-        return TokenizedSplit(token_ids, offsets, self.labels[index], [self.names[i] for i in index])
+        return TokenizedSplit(token_ids, offsets, self.labels[index], [self.names[i] for i in index],
+                              [self.movies[i] for i in index])
 
 
 def take_reviews(flat: np.ndarray, offsets: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +109,8 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
             lengths.append(len(tokens))
         splits[split] = TokenizedSplit(
             np.asarray(ids, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            np.array([r.label for r in reviews[split]], dtype=np.int64), [r.name for r in reviews[split]])
+            np.array([r.label for r in reviews[split]], dtype=np.int64), [r.name for r in reviews[split]],
+            [r.movie for r in reviews[split]])
     corpus = Corpus(list(index), splits)
     if use_cache:
         _save_corpus(cache_file, corpus)
@@ -119,7 +122,8 @@ def _save_corpus(path: Path, corpus: Corpus) -> None:
     arrays = {"types": np.array(corpus.types, dtype=str)}
     for split, s in corpus.splits.items():
         arrays.update({f"{split}.token_ids": s.token_ids, f"{split}.offsets": s.offsets,
-                       f"{split}.labels": s.labels, f"{split}.names": np.array(s.names, dtype=str)})
+                       f"{split}.labels": s.labels, f"{split}.names": np.array(s.names, dtype=str),
+                       f"{split}.movies": np.array(s.movies, dtype=str)})
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "wb") as f:
         np.savez(f, **arrays)
@@ -129,5 +133,6 @@ def _save_corpus(path: Path, corpus: Corpus) -> None:
 def _load_corpus(path: Path) -> Corpus:
     with np.load(path, allow_pickle=False) as z:
         splits = {split: TokenizedSplit(z[f"{split}.token_ids"], z[f"{split}.offsets"], z[f"{split}.labels"],
-                                        z[f"{split}.names"].tolist()) for split in SPLITS}
+                                        z[f"{split}.names"].tolist(), z[f"{split}.movies"].tolist())
+                  for split in SPLITS}
         return Corpus(z["types"].tolist(), splits)

@@ -27,7 +27,7 @@ from safetensors.torch import load_file, save
 from torch.optim.swa_utils import AveragedModel
 
 from .batching import EncodedSplit, bucket_batches
-from .data import movie_ids
+from .data import DataError
 from .checkpoint import atomic_write, save_checkpoint, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
@@ -160,7 +160,10 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress)
     official_train = corpus.splits["train"]
-    movies = movie_ids(data_path, official_train.names) if cfg.val_split == "movie" else None
+    movies = official_train.movies if cfg.val_split == "movie" else None
+    if movies is not None and not all(movies):
+        raise DataError(f"{data_path} does not say which movie each training review is about (train/urls_pos.txt "
+                        "and urls_neg.txt are missing or short). Use the random validation split (--val-split random).")
     train_idx, val_idx = split_indices(len(official_train), cfg, movies)
     train_tokens = official_train.subset(train_idx)
     if vocab is None:

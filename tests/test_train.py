@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from sentiment.data import DataError, movie_ids
+from sentiment.data import DataError, read_reviews
 from sentiment.model import ModelConfig, SentimentRNN
 from sentiment.predict import Predictor
 from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, adversarial_push, prepare_data,
@@ -117,9 +117,9 @@ def test_with_ema_the_averaged_weights_are_validated_and_saved(tiny_archive, tmp
     assert not torch.equal(saved[name], state[f"model.{name}"])
 
 
-def test_movie_validation_split_holds_out_whole_movies(tiny_archive, tiny_files, tmp_path):
-    names = sorted(n.split("aclImdb/")[1] for n in tiny_files if n.startswith("aclImdb/train/") and "/urls" not in n)
-    movies = movie_ids(tiny_archive, names)
+def test_movie_validation_split_holds_out_whole_movies(tiny_archive, tmp_path):
+    reviews = read_reviews(tiny_archive)["train"]
+    names, movies = [r.name for r in reviews], [r.movie for r in reviews]
     review_4 = next(i for i, name in enumerate(names) if name.startswith("train/neg/4_"))
     assert movies[review_4] == "tt0001001"  # line 4 of urls_neg.txt; a movie has 3 pos + 3 neg reviews
     cfg = TrainConfig(val_split="movie", val_fraction=0.25)
