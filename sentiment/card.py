@@ -24,7 +24,9 @@ def model_card(directory) -> str:
     params = sum(p.numel() for p in model.parameters())
     rows = [
         ("Architecture", f"embedding {m['embed_dim']} → {m['num_layers']} × {m['cell'].upper()} "
-                         f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time → 1 logit"),
+                         f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time"
+                         + (" of every layer's outputs" if m.get("pooled_layers") == "all" else "")
+                         + " → 1 logit"),
         ("Parameters", f"{params / 1e6:.2f} M ({m['vocab_size']:,}-token vocabulary); weights file "
                        f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')}"
                        + (f", in {len(files)} files under 10 MB each" if len(files) > 1 else "") + ")"),

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
-from .model import CELLS, POOLINGS, ModelConfig
+from .model import CELLS, POOLED_LAYERS, POOLINGS, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
@@ -38,8 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     model_defaults = ModelConfig(vocab_size=1)
     t.add_argument("--cell", choices=list(CELLS), default=model_defaults.cell, help="recurrent cell")
     t.add_argument("--pooling", choices=POOLINGS, default=model_defaults.pooling, help="pooling over time")
+    t.add_argument("--pooled-layers", choices=POOLED_LAYERS, default=model_defaults.pooled_layers,
+                   help="pool the top layer's outputs, or every layer's side by side")
     for name in model_option_names():
-        if name not in ("cell", "pooling"):  # sizes and dropouts
+        if name not in ("cell", "pooling", "pooled_layers"):  # sizes and dropouts
             default = getattr(model_defaults, name)
             t.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=" ")
     train_defaults = TrainConfig()

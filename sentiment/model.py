@@ -15,6 +15,7 @@ from .vocab import PAD_ID, UNK_ID
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "max", "mean", "maxmean")
+POOLED_LAYERS = ("top", "all")
 
 
 @dataclass
@@ -29,12 +30,15 @@ class ModelConfig:
     layer_dropout: float = 0.3  # dropout on each layer's outputs before the next layer
     output_dropout: float = 0.5  # dropout on pooled features before the classifier
     pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean or maxmean
+    pooled_layers: str = "top"  # whose outputs are pooled: the top layer's, or every layer's side by side
 
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {self.cell!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
+        if self.pooled_layers not in POOLED_LAYERS:
+            raise ValueError(f"pooled_layers must be one of {', '.join(POOLED_LAYERS)}; got {self.pooled_layers!r}")
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
@@ -68,7 +72,16 @@ class SentimentRNN(nn.Module):
         self.layer_drop = nn.Dropout(c.layer_dropout)
         self.output_drop = nn.Dropout(c.output_dropout)
         n_pooled = 2 if c.pooling == "maxmean" else 1
-        self.classifier = nn.Linear(n_pooled * c.hidden_size, 1)
+        self.classifier = nn.Linear(n_pooled * self.n_read_layers * c.hidden_size, 1)
+
+    @property
+    def n_read_layers(self) -> int:
+        """How many layers' outputs the classifier reads (R): 1 (the top) or all of them."""
+        return self.config.num_layers if self.config.pooled_layers == "all" else 1
+
+    def read_outputs(self, states: list[torch.Tensor]) -> torch.Tensor:
+        """Every layer's (B, T, H) outputs -> (B, T, R*H): the outputs that are pooled, lowest layer first."""
+        return torch.cat(states[-self.n_read_layers:], dim=-1)
 
     def encode(self, ids: torch.Tensor, perturbation: torch.Tensor | None = None) -> list[torch.Tensor]:
         """Every layer's outputs: a list of num_layers tensors (B, T, H).
@@ -91,7 +104,7 @@ class SentimentRNN(nn.Module):
         return states
 
     def pool(self, outputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(B, T, H) outputs and (B,) lengths -> (B, P*H) features over the valid steps only."""
+        """(B, T, H) outputs and (B,) lengths -> (B, P*H) features over the valid steps only (H: any width)."""
         B, T, H = outputs.shape
         if self.config.pooling == "last":
             return outputs[torch.arange(B, device=outputs.device), lengths - 1]  # (B, H)
@@ -106,21 +119,21 @@ class SentimentRNN(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor, perturbation: torch.Tensor | None = None
                 ) -> torch.Tensor:
         """(B, T) token ids padded on the right, (B,) lengths >= 1 -> (B,) logits of "positive"."""
-        top = self.encode(ids, perturbation)[-1]  # (B, T, H)
-        features = self.pool(top, lengths)  # (B, P*H)
+        read = self.read_outputs(self.encode(ids, perturbation))  # (B, T, R*H)
+        features = self.pool(read, lengths)  # (B, P*R*H)
         return self.classifier(self.output_drop(features)).squeeze(-1)  # (B,)
 
-    def running_features(self, top: torch.Tensor) -> torch.Tensor:
-        """(B, T, H) top-layer outputs -> (B, T, P*H): the pooled features if the review ended at each step."""
+    def running_features(self, read: torch.Tensor) -> torch.Tensor:
+        """(B, T, R*H) pooled layers' outputs -> (B, T, P*R*H): the pooled features if the review ended at each step."""
         if self.config.pooling == "last":
-            return top
-        steps = torch.arange(1, top.shape[1] + 1, device=top.device, dtype=top.dtype)[None, :, None]  # (1, T, 1)
+            return read
+        steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)[None, :, None]  # (1, T, 1)
         pooled = []
         if self.config.pooling in ("max", "maxmean"):
-            pooled.append(torch.cummax(top, dim=1).values)  # (B, T, H)
+            pooled.append(torch.cummax(read, dim=1).values)  # (B, T, R*H)
         if self.config.pooling in ("mean", "maxmean"):
-            pooled.append(torch.cumsum(top, dim=1) / steps)  # (B, T, H)
-        return torch.cat(pooled, dim=-1)  # (B, T, P*H)
+            pooled.append(torch.cumsum(read, dim=1) / steps)  # (B, T, R*H)
+        return torch.cat(pooled, dim=-1)  # (B, T, P*R*H)
 
     @torch.no_grad()
     def inspect(self, ids: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -128,10 +141,10 @@ class SentimentRNN(nn.Module):
 
         hidden_states (num_layers, T, H): each layer's output at each token;
         running_logits (T,): the model's logit if the review ended at that token, exactly;
-        features (P*H,): the pooled features of the whole review; the classifier reads these.
+        features (P*R*H,): the pooled features of the whole review; the classifier reads these.
         """
         states = self.encode(ids[None, :])  # num_layers x (1, T, H)
-        running = self.running_features(states[-1])  # (1, T, P*H)
+        running = self.running_features(self.read_outputs(states))  # (1, T, P*R*H)
         running_logits = self.classifier(running).squeeze(-1)[0]  # (T,)
         return {"hidden_states": torch.cat(states, dim=0), "running_logits": running_logits,
                 "features": running[0, -1]}

@@ -36,7 +36,8 @@ class Explanation:
     hidden_states: np.ndarray  # (num_layers, T, H) each layer's output at each token
     running_probs: np.ndarray  # (T,) P(positive) if the review ended at each token, exactly as the model computes it
     prob_positive: float  # == running_probs[-1]
-    unit_contributions: np.ndarray  # (H,) each top-layer unit's share of the final logit (pooled feature x weight)
+    unit_contributions: np.ndarray  # (num_layers, H) each unit's share of the final logit (pooled feature x
+    # weight); zero on the layers the classifier does not read (all but the top, unless every layer is pooled)
     bias: float  # the classifier's bias: logit = unit_contributions.sum() + bias
     n_tokens: int  # tokens in the whole review
     truncated: bool
@@ -98,9 +99,11 @@ class Predictor:
         ids = torch.tensor(self.vocab.encode(tokens))  # (T,)
         seen = self.model.inspect(ids)
         running_probs = torch.sigmoid(seen["running_logits"]).numpy()  # (T,)
-        weights = self.model.classifier.weight[0]  # (P*H,)
-        H = self.model.config.hidden_size
-        contributions = (seen["features"] * weights).reshape(-1, H).sum(0).numpy()  # (H,) max and mean parts summed
+        weights = self.model.classifier.weight[0]  # (P*R*H,)
+        L, H, R = self.model.config.num_layers, self.model.config.hidden_size, self.model.n_read_layers
+        contributions = np.zeros((L, H), dtype=np.float32)
+        # features are (P, R, H): max and mean parts summed; the R read layers are the top ones
+        contributions[L - R:] = (seen["features"] * weights).reshape(-1, R, H).sum(0).numpy()
         return Explanation(tokens, seen["hidden_states"].numpy(), running_probs, float(running_probs[-1]),
                            contributions, float(self.model.classifier.bias[0]), n_tokens, truncated)
 

@@ -58,11 +58,30 @@ def test_prob_line_is_the_running_prediction(explanation):
 
 def test_top_units_are_the_largest_shares_and_add_up_to_the_logit(explanation):
     table = plots.top_units(explanation, None, k=5)
-    shares = np.abs(explanation.unit_contributions)
-    assert list(table["unit"]) == list(np.argsort(-shares)[:5])
-    assert list(table.columns) == ["unit", "share of logit", "pushes toward"]
+    shares = np.abs(explanation.unit_contributions)  # (L, H); this model reads its top layer only
+    assert not shares[0].any() and shares[1].any()
+    assert list(table["layer"]) == [2] * 5 and list(table["unit"]) == list(np.argsort(-shares[1])[:5])
+    assert list(table.columns) == ["layer", "unit", "share of logit", "pushes toward"]
     logit = explanation.unit_contributions.sum() + explanation.bias
     assert 1 / (1 + np.exp(-logit)) == pytest.approx(explanation.prob_positive, abs=1e-5)
+
+
+def test_a_model_that_pools_every_layer_shows_both_layers_shares(tiny_checkpoint):
+    import torch
+
+    from sentiment.model import ModelConfig, SentimentRNN
+    loaded = Predictor.load(tiny_checkpoint)
+    torch.manual_seed(0)
+    model = SentimentRNN(ModelConfig(len(loaded.vocab), "gru", 8, 12, pooled_layers="all")).eval()
+    e = Predictor(model, loaded.vocab, loaded.config, loaded.metrics).explain(REVIEW)
+    assert e.unit_contributions.shape == (2, 12) and np.abs(e.unit_contributions).min(axis=1).all()
+    logit = e.unit_contributions.sum() + e.bias
+    assert 1 / (1 + np.exp(-logit)) == pytest.approx(e.prob_positive, abs=1e-5)
+    table = plots.top_units(e, None, k=24)  # every unit of both layers, largest share first
+    shares = [e.unit_contributions[layer - 1, unit] for layer, unit in zip(table["layer"], table["unit"])]
+    assert sorted(zip(table["layer"], table["unit"])) == [(l, u) for l in (1, 2) for u in range(12)]
+    assert list(np.abs(shares)) == sorted(np.abs(shares), reverse=True)
+    assert tab.strongest_unit(e, 0) == np.abs(e.unit_contributions[0]).argmax()  # layer 1 is read too
 
 
 def test_top_units_name_their_words_when_the_checkpoint_has_them(explanation):
@@ -90,7 +109,16 @@ def test_predict_picks_the_unit_asked_for_and_explains_bad_picks(app_env):
     _, text = tab.unit_view(REVIEW, "rnn", 1, -1)  # -1: on layer 1, the unit that swings most
     assert text.startswith(f"**Layer 1, unit {np.ptp(e.hidden_states[0], axis=0).argmax()}**")
     _, text = tab.unit_view(REVIEW, "rnn", 2, -1)  # on the top layer, the largest share of the logit
-    assert text.startswith(f"**Layer 2, unit {np.abs(e.unit_contributions).argmax()}**")
+    assert text.startswith(f"**Layer 2, unit {np.abs(e.unit_contributions[1]).argmax()}**")
+
+
+def test_a_click_on_a_top_units_row_shows_that_layers_unit(app_env):
+    *_, top = tab.predict(REVIEW, "rnn")
+    row = top.iloc[2]
+    click = type("Select", (), {"row_value": [int(v) if i < 2 else v for i, v in enumerate(row)]})()
+    layer, unit, _, unit_text = tab._select_unit(REVIEW, "rnn", 1, 0, click)
+    assert (layer, unit) == (row["layer"], row["unit"])
+    assert unit_text.startswith(f"**Layer {row['layer']}, unit {row['unit']}**")
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", None])

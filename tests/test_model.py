@@ -34,10 +34,19 @@ def test_shapes(cell):
     assert seen["features"].shape == (12,)
 
 
+def test_pooling_every_layer_reads_each_layers_outputs():
+    model = make_model("gru", "max", pooled_layers="all")
+    review = torch.tensor(REVIEWS[0])
+    seen = model.inspect(review)
+    assert seen["features"].shape == (12,)  # max over time of 2 layers x 6 units, lowest layer first
+    torch.testing.assert_close(seen["features"], seen["hidden_states"].amax(dim=1).reshape(-1))
+
+
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
-def test_padding_never_changes_a_prediction(cell, pooling):
-    model = make_model(cell, pooling)
+@pytest.mark.parametrize("pooled_layers", ["top", "all"])
+def test_padding_never_changes_a_prediction(cell, pooling, pooled_layers):
+    model = make_model(cell, pooling, pooled_layers=pooled_layers)
     ids, lengths = padded(REVIEWS)
     alone = torch.cat([model(*padded([r])) for r in REVIEWS])
     more_padding = torch.cat([ids, torch.zeros(3, 20, dtype=torch.long)], dim=1)
@@ -47,8 +56,9 @@ def test_padding_never_changes_a_prediction(cell, pooling):
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
-def test_running_prediction_is_exact_at_every_token(cell, pooling):
-    model = make_model(cell, pooling)
+@pytest.mark.parametrize("pooled_layers", ["top", "all"])
+def test_running_prediction_is_exact_at_every_token(cell, pooling, pooled_layers):
+    model = make_model(cell, pooling, pooled_layers=pooled_layers)
     review = torch.tensor(REVIEWS[0])
     running = model.inspect(review)["running_logits"]
     prefixes = torch.stack([model(review[None, :t], torch.tensor([t]))[0] for t in range(1, len(review) + 1)])
@@ -76,7 +86,8 @@ def test_word_dropout_reads_words_as_unknown_in_training_only():
     assert not torch.allclose(model.encode(ids)[-1], model.encode(unknown)[-1])
 
 
-@pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"pooling": "sum"}, {"hidden_size": 0},
+@pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"pooling": "sum"}, {"pooled_layers": "some"},
+                                 {"hidden_size": 0},
                                  {"embed_dropout": 1.5}, {"word_dropout": 1.0}])
 def test_config_is_validated(bad):
     with pytest.raises(ValueError):

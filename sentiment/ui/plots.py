@@ -83,15 +83,17 @@ def hidden_heatmap(e: Explanation) -> go.Figure:
 
 
 def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
-    """The ``k`` top-layer units with the largest share of the final logit, and the words that drive them."""
-    order = np.argsort(-np.abs(e.unit_contributions))[:k]  # (k,) unit ids, largest |share| first
-    top_layer = words["layers"][-1] if words else None
+    """The ``k`` units with the largest share of the final logit, and the words that drive them."""
+    H = e.unit_contributions.shape[1]
+    shares = e.unit_contributions.reshape(-1)  # (L*H,) lowest layer first
+    order = np.argsort(-np.abs(shares), kind="stable")[:k]  # (k,) flat ids, largest |share| first
     rows = []
-    for unit in order:
-        row = {"unit": int(unit), "share of logit": round(float(e.unit_contributions[unit]), 3),
-               "pushes toward": "positive" if e.unit_contributions[unit] > 0 else "negative"}
-        if top_layer:
-            row["fires on"] = ", ".join(w for w, _ in top_layer[unit]["excite"][:TOP_WORDS])
-            row["quiet on"] = ", ".join(w for w, _ in top_layer[unit]["inhibit"][:TOP_WORDS])
+    for flat in order:
+        layer, unit = divmod(int(flat), H)
+        row = {"layer": layer + 1, "unit": unit, "share of logit": round(float(shares[flat]), 3),
+               "pushes toward": "positive" if shares[flat] > 0 else "negative"}
+        if words:
+            row["fires on"] = ", ".join(w for w, _ in words["layers"][layer][unit]["excite"][:TOP_WORDS])
+            row["quiet on"] = ", ".join(w for w, _ in words["layers"][layer][unit]["inhibit"][:TOP_WORDS])
         rows.append(row)
     return pd.DataFrame(rows)

@@ -100,10 +100,10 @@ def truncation_notice(e: Explanation, max_len: int) -> str:
 
 
 def strongest_unit(e: Explanation, layer: int) -> int:
-    """The unit to show first (layer from 0): on the top layer the one with the largest share of the
-    logit; below it, the one whose activation swings most over this review."""
-    if layer == e.hidden_states.shape[0] - 1:
-        return int(np.argmax(np.abs(e.unit_contributions)))
+    """The unit to show first (layer from 0): on a layer the classifier reads, the one with the largest
+    share of the logit; on another, the one whose activation swings most over this review."""
+    if np.any(e.unit_contributions[layer]):
+        return int(np.argmax(np.abs(e.unit_contributions[layer])))
     return int(np.argmax(np.ptp(e.hidden_states[layer], axis=0)))  # (T, H) -> (H,) range per unit
 
 
@@ -319,14 +319,15 @@ def build():
     with gr.Accordion("Inside the network: hidden-state activations", open=True):
         heatmap = gr.Plot(label="Activations: tokens across, units down; hover for token, unit, value")
         gr.Markdown("Pick a unit to colour the review by its activation (red high, purple low), or click a row "
-                    "of the table. Unit -1 picks the strongest: on layer 2 the unit that weighs most in this "
-                    "prediction, on layer 1 the one that swings most over the review.")
+                    "of the table. Unit -1 picks the strongest: on a layer the classifier reads (layer 2, or both "
+                    "if the model pools every layer) the unit that weighs most in this prediction, otherwise "
+                    "the one that swings most over the review.")
         with gr.Row():
             layer = gr.Radio([("1 (reads the words)", 1), ("2 (feeds the classifier)", 2)], value=2, label="Layer")
             unit = gr.Number(-1, label="Unit (-1: the strongest)", precision=0, minimum=-1)
         unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True)
         unit_text = gr.Markdown()
-        top = gr.Dataframe(label="Units that weigh most in this prediction (top layer)", interactive=False)
+        top = gr.Dataframe(label="Units that weigh most in this prediction", interactive=False)
         with gr.Row():
             status = gr.Markdown(units_status_text(names[0] if names else None))
             compute = gr.Button("Compute unit words", visible=False, size="sm")
@@ -367,8 +368,6 @@ def build():
 
 
 def _select_unit(text: str, model_name: str | None, layer, unit, evt: gr.SelectData):
-    """A click on a row of the top-units table shows that unit (top layer)."""
-    predictor, _ = _load(model_name)
-    chosen_layer = predictor.model_config.num_layers if predictor else None
-    chosen_unit = int(evt.row_value[0])
+    """A click on a row of the top-units table shows that unit."""
+    chosen_layer, chosen_unit = int(evt.row_value[0]), int(evt.row_value[1])
     return (chosen_layer, chosen_unit, *unit_view(text, model_name, chosen_layer, chosen_unit))
