@@ -43,6 +43,7 @@ def model_card(directory) -> str:
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
         ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
                      f"{t.get('epochs')} epochs, "
+                     + ("orthogonal start of the recurrent weights, " if m.get("recurrent_init") == "orthogonal" else "")
                      + (f"moving average of the weights (decay {t['ema']}) validated and kept, " if t.get("ema") else "")
                      + (f"adversarial training on token vectors (L2 push {t['adversarial']} per review), "
                         if t.get("adversarial") else "")

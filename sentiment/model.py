@@ -16,6 +16,7 @@ from .vocab import PAD_ID, UNK_ID
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "max", "mean", "maxmean")
 POOLED_LAYERS = ("top", "all")
+RECURRENT_INITS = ("uniform", "orthogonal")
 
 
 @dataclass
@@ -31,12 +32,15 @@ class ModelConfig:
     output_dropout: float = 0.5  # dropout on pooled features before the classifier
     pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean or maxmean
     pooled_layers: str = "top"  # whose outputs are pooled: the top layer's, or every layer's side by side
+    recurrent_init: str = "uniform"  # start of the hidden-to-hidden weights: torch's "uniform", or "orthogonal"
 
     def __post_init__(self):
         if self.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {self.cell!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
+        if self.recurrent_init not in RECURRENT_INITS:
+            raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INITS)}; got {self.recurrent_init!r}")
         if self.pooled_layers not in POOLED_LAYERS:
             raise ValueError(f"pooled_layers must be one of {', '.join(POOLED_LAYERS)}; got {self.pooled_layers!r}")
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
@@ -68,6 +72,10 @@ class SentimentRNN(nn.Module):
         self.layers = nn.ModuleList(
             CELLS[c.cell](c.embed_dim if i == 0 else c.hidden_size, c.hidden_size, batch_first=True)
             for i in range(c.num_layers))
+        if c.recurrent_init == "orthogonal":  # each gate's (H, H) block orthogonal (Saxe et al., 2014)
+            for layer in self.layers:
+                for block in layer.weight_hh_l0.data.split(c.hidden_size):
+                    nn.init.orthogonal_(block)
         self.embed_drop = nn.Dropout(c.embed_dropout)
         self.layer_drop = nn.Dropout(c.layer_dropout)
         self.output_drop = nn.Dropout(c.output_dropout)

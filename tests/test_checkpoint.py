@@ -109,3 +109,16 @@ def test_predictor_cuts_long_reviews_and_refuses_empty_ones(tiny_checkpoint):
     assert predictor.predict([long_review])[0].truncated
     with pytest.raises(ValueError, match="no words"):
         predictor.explain("   \n ")
+
+
+def test_card_names_the_pooled_layers_and_the_recurrent_start(tiny_checkpoint, tmp_path):
+    from sentiment.card import model_card
+    from sentiment.model import ModelConfig, SentimentRNN
+    _, vocab, config, metrics = load_checkpoint(tiny_checkpoint)
+    plain = model_card(tiny_checkpoint)
+    assert "every layer's outputs" not in plain and "orthogonal" not in plain
+    model = SentimentRNN(ModelConfig(len(vocab), "rnn", 8, 12, pooled_layers="all", recurrent_init="orthogonal"))
+    save_checkpoint(tmp_path, model, vocab, metrics, config["tokenizer"])
+    card = model_card(tmp_path)
+    assert "maxmean pooling over time of every layer's outputs → 1 logit" in card
+    assert "orthogonal start of the recurrent weights" in card

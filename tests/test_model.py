@@ -34,6 +34,18 @@ def test_shapes(cell):
     assert seen["features"].shape == (12,)
 
 
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_orthogonal_start_makes_each_gates_recurrent_weights_orthogonal(cell):
+    model = make_model(cell, recurrent_init="orthogonal")
+    for layer in model.layers:
+        blocks = layer.weight_hh_l0.split(6)  # (gates*H, H) -> gates x (H, H)
+        assert len(blocks) == {"rnn": 1, "gru": 3, "lstm": 4}[cell]
+        for block in blocks:
+            torch.testing.assert_close(block @ block.T, torch.eye(6), rtol=0, atol=1e-5)
+    uniform = make_model(cell).layers[0].weight_hh_l0[:6]  # torch's default start is not orthogonal
+    assert not torch.allclose(uniform @ uniform.T, torch.eye(6), atol=0.1)
+
+
 def test_pooling_every_layer_reads_each_layers_outputs():
     model = make_model("gru", "max", pooled_layers="all")
     review = torch.tensor(REVIEWS[0])
@@ -87,6 +99,7 @@ def test_word_dropout_reads_words_as_unknown_in_training_only():
 
 
 @pytest.mark.parametrize("bad", [{"cell": "transformer"}, {"pooling": "sum"}, {"pooled_layers": "some"},
+                                 {"recurrent_init": "identity"},
                                  {"hidden_size": 0},
                                  {"embed_dropout": 1.5}, {"word_dropout": 1.0}])
 def test_config_is_validated(bad):
