@@ -15,6 +15,7 @@ def model_card(directory) -> str:
     m, t = config["model"], metrics.get("train_config", {})
     best = next((h for h in metrics.get("history", []) if h["epoch"] == metrics.get("best_epoch")), None)
     test = metrics.get("test")
+    held_out = metrics.get("n_val", 1) > 0  # checkpoints trained with --val-fraction 0 have no validation split
     hw = metrics.get("hardware", {})
     wall = metrics.get("wall_seconds")
     epochs = metrics.get("history", [])
@@ -35,9 +36,10 @@ def model_card(directory) -> str:
                     + f"between layers {m['layer_dropout']}, "
                     f"before the classifier {m['output_dropout']}"),
         ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; "
-                 f"{metrics.get('n_val', '?'):,} held out for validation ("
-                 + ("whole movies, none of them in training, " if t.get("val_split") == "movie" else "random reviews, ")
-                 + f"seed {t.get('seed')}); nothing else"),
+                 + (f"{metrics.get('n_val', '?'):,} held out for validation ("
+                    + ("whole movies, none of them in training, " if t.get("val_split") == "movie" else "random reviews, ")
+                    + f"seed {t.get('seed')}); nothing else" if held_out else
+                    "none held out (trained on all of them, for settings chosen on a validation split); nothing else")),
         ("Tokens", f"spaCy rule-based English tokenizer, HTML removed, "
                    f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
@@ -47,8 +49,9 @@ def model_card(directory) -> str:
                      + (f"moving average of the weights (decay {t['ema']}) validated and kept, " if t.get("ema") else "")
                      + (f"adversarial training on token vectors (L2 push {t['adversarial']} per review), "
                         if t.get("adversarial") else "")
-                     + f"best epoch by validation accuracy: {metrics.get('best_epoch')}"),
-        ("Validation accuracy", f"{best['val_acc']:.4f}" if best else "n/a"),
+                     + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
+                        else f"no validation, the last epoch kept: {metrics.get('best_epoch')}")),
+        ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
                                            if test else "not measured yet"),
         ("Hardware, time", f"{hw.get('device', '?')} ({hw.get('cpu', '')}, torch threads: {hw.get('threads', '?')}, "

@@ -107,8 +107,9 @@ def cmd_train(args) -> int:
                 bar = None
             print(json.dumps({"event": "epoch", **asdict(event)}), flush=True)
         elif isinstance(event, Done):
-            print(f"Best epoch {event.best_epoch} (validation accuracy {event.best_val_acc or 0:.4f}) saved in "
-                  f"{event.out_dir}; {event.wall_seconds:.0f} s in all.", flush=True)
+            kept = (f"Best epoch {event.best_epoch} (validation accuracy {event.best_val_acc:.4f})"
+                    if event.best_val_acc is not None else f"Epoch {event.best_epoch} (no validation: the last)")
+            print(f"{kept} saved in {event.out_dir}; {event.wall_seconds:.0f} s in all.", flush=True)
     return 0
 
 
@@ -117,6 +118,9 @@ def cmd_evaluate(args) -> int:
     start = time.perf_counter()
     prepared = _checkpoint_data(predictor, args.data)
     split = prepared.test if args.split == "test" else prepared.val
+    if len(split) == 0:
+        raise ValueError(f"{args.checkpoint} was trained on every training review: it has no validation split. "
+                         "Use --split test.")
     result = evaluate(predictor.model, split)
     result.update(split=args.split, checkpoint=str(args.checkpoint), seconds_with_data=time.perf_counter() - start)
     (tn, fp), (fn, tp) = result["confusion"]

@@ -46,7 +46,7 @@ class TrainConfig:
     vocab_size: int = 30_000  # most frequent training tokens kept, <pad> and <unk> included
     min_freq: int = 2  # rarer tokens become <unk>
     lowercase: bool = True  # lowercase tokens (see README: data sparsity beats case)
-    val_fraction: float = 0.1  # share of the 25,000 training reviews held out for validation
+    val_fraction: float = 0.1  # share of the 25,000 training reviews held out for validation; 0: none, the last epoch is kept
     val_split: str = "random"  # "random" reviews, or whole "movie"s (like the test set: movies unseen in training)
     max_train: int | None = None  # train on only this many reviews (quick demos)
     seed: int = 0  # seeds the split, the batches, initialisation and dropout
@@ -62,8 +62,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be between 0 and 1; got {self.val_fraction!r}")
+        if not 0 <= self.val_fraction < 1:
+            raise ValueError(f"val_fraction must be in [0, 1) (0: no validation); got {self.val_fraction!r}")
         if self.val_split not in ("random", "movie"):
             raise ValueError(f"val_split must be random or movie; got {self.val_split!r}")
         if self.max_train is not None and self.max_train < 2:
@@ -96,12 +96,12 @@ class EpochRecord:
     epoch: int
     train_loss: float
     train_acc: float
-    val_loss: float
-    val_acc: float
+    val_loss: float | None  # None when nothing is held out for validation
+    val_acc: float | None
     seconds: float
     tokens_per_s: float
     lr: float
-    best: bool  # this epoch is the best so far, and is now the saved checkpoint
+    best: bool  # this epoch is the best so far (without validation: the latest), and is now the saved checkpoint
     partial: bool = False  # training was stopped during this epoch
 
 
@@ -139,6 +139,8 @@ def split_indices(n: int, cfg: TrainConfig, movies: list[str] | None = None) -> 
     movies, so, as on the test set, the model is scored on movies it never read a review of.
     """
     rng = np.random.default_rng(cfg.seed)
+    if cfg.val_fraction == 0:  # train on every review; nothing to validate on
+        return rng.permutation(n)[:cfg.max_train], np.zeros(0, dtype=np.int64)
     n_val = max(1, round(n * cfg.val_fraction))
     demo_val = max(100, cfg.max_train // 4) if cfg.max_train else None  # a demo should not spend its time validating
     if cfg.val_split == "random":
@@ -160,7 +162,7 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress)
     official_train = corpus.splits["train"]
-    movies = official_train.movies if cfg.val_split == "movie" else None
+    movies = official_train.movies if cfg.val_split == "movie" and cfg.val_fraction > 0 else None
     if movies is not None and not all(movies):
         raise DataError(f"{data_path} does not say which movie each training review is about (train/urls_pos.txt "
                         "and urls_neg.txt are missing or short). Use the random validation split (--val-split random).")
@@ -332,8 +334,10 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         yield Stage(f"Preparing data from {data_path}")
         prepared = prepare_data(data_path, cfg, progress=progress,
                                 vocab=Vocab.from_json((resume_dir / "vocab.json").read_text()) if state else None)
-    yield Stage(f"Training on {device.type.upper()}: {len(prepared.train)} reviews, validating on "
-                f"{len(prepared.val)}, vocabulary of {len(prepared.vocab)}")
+    validated = len(prepared.val) > 0
+    yield Stage(f"Training on {device.type.upper()}: {len(prepared.train)} reviews, "
+                + (f"validating on {len(prepared.val)}" if validated else "no validation (the last epoch is kept)")
+                + f", vocabulary of {len(prepared.vocab)}")
 
     torch.manual_seed(cfg.seed)
     model = SentimentRNN(ModelConfig(vocab_size=len(prepared.vocab), **model_options)).to(device)
@@ -380,15 +384,15 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if seen == 0 and stopped:
             break
         seconds = time.perf_counter() - start
-        val = evaluate(scored, prepared.val, device=device)
-        is_best = val["accuracy"] > best_val
+        val = evaluate(scored, prepared.val, device=device) if validated else {"loss": None, "accuracy": None}
+        is_best = not validated or val["accuracy"] > best_val  # without validation the latest epoch is kept
         record = EpochRecord(epoch, loss_sum / seen, correct / seen, val["loss"], val["accuracy"], seconds,
                              tokens / max(seconds, 1e-9), lr, is_best, partial=stopped)
         history.append(asdict(record))
         metrics["wall_seconds"] = time.perf_counter() - wall_start
         if is_best:
-            best_val, best_epoch = val["accuracy"], epoch
-            metrics.update(best_epoch=best_epoch, val_accuracy=best_val)
+            best_val, best_epoch = (val["accuracy"] if validated else best_val), epoch
+            metrics.update(best_epoch=best_epoch, val_accuracy=val["accuracy"])
             save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
         else:
             write_metrics(out_dir, metrics)
@@ -399,7 +403,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         yield record
         if stopped:
             break
-    yield Done(str(out_dir), best_epoch, best_val if best_epoch else None, stopped,
+    yield Done(str(out_dir), best_epoch, best_val if best_epoch and validated else None, stopped,
                time.perf_counter() - wall_start, history)
 
 

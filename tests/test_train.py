@@ -132,13 +132,33 @@ def test_movie_validation_split_holds_out_whole_movies(tiny_archive, tmp_path):
     assert Predictor.load(tmp_path / "run").train_config().val_split == "movie"
 
 
+def test_without_validation_every_review_trains_and_the_last_epoch_is_kept(tiny_archive, tmp_path, capsys):
+    from sentiment.card import model_card
+    from sentiment.cli import main
+    n = len(read_reviews(tiny_archive)["train"])
+    train_idx, val_idx = split_indices(n, TrainConfig(val_fraction=0.0))
+    assert sorted(train_idx) == list(range(n)) and len(val_idx) == 0
+    cfg = TrainConfig(epochs=2, val_fraction=0.0, val_split="movie", **CFG)  # the split kind is moot
+    events = list(train(tiny_archive, OPTIONS, cfg, tmp_path / "run"))
+    epochs = records(events)
+    assert [(r.best, r.val_acc, r.val_loss) for r in epochs] == [(True, None, None)] * 2
+    assert events[-1].best_epoch == 2 and events[-1].best_val_acc is None
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n_train"] == n and metrics["n_val"] == 0 and metrics["best_epoch"] == 2
+    card = model_card(tmp_path / "run")
+    assert f"{n:,} training reviews; none held out" in card and "the last epoch kept: 2" in card
+    assert "| Validation accuracy | n/a |" in card
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "run"), "--data", str(tiny_archive), "--split", "val"]) != 0
+    assert "no validation split" in capsys.readouterr().err
+
+
 def test_movie_split_without_movie_lists_says_so(tiny_files, tmp_path):
     root = write_folder(tmp_path, {k: v for k, v in tiny_files.items() if "urls_" not in k})
     with pytest.raises(DataError, match="--val-split random"):
         prepare_data(root, TrainConfig(val_split="movie", **CFG))
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"device": "tpu"},
+@pytest.mark.parametrize("bad", [{"epochs": 0}, {"lr": -1.0}, {"val_fraction": 1.0}, {"val_fraction": -0.1}, {"device": "tpu"},
                                  {"max_train": 1}, {"ema": 1.0}, {"ema": -0.1},
                                  {"val_split": "rating"}, {"adversarial": -1.0}])
 def test_train_config_is_validated(bad):
