@@ -46,11 +46,12 @@ def model_card(directory) -> str:
         ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
                      f"{t.get('epochs')} epochs, "
                      + ("orthogonal start of the recurrent weights, " if m.get("recurrent_init") == "orthogonal" else "")
-                     + (f"moving average of the weights (decay {t['ema']}) validated and kept, " if t.get("ema") else "")
+                     + (f"moving average of the weights (decay {t['ema']}) {'validated and ' if held_out else ''}kept, "
+                        if t.get("ema") else "")
                      + (f"adversarial training on token vectors (L2 push {t['adversarial']} per review), "
                         if t.get("adversarial") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
-                        else f"no validation, the last epoch kept: {metrics.get('best_epoch')}")),
+                        else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
                                            if test else "not measured yet"),

@@ -146,7 +146,7 @@ def test_without_validation_every_review_trains_and_the_last_epoch_is_kept(tiny_
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["n_train"] == n and metrics["n_val"] == 0 and metrics["best_epoch"] == 2
     card = model_card(tmp_path / "run")
-    assert f"{n:,} training reviews; none held out" in card and "the last epoch kept: 2" in card
+    assert f"{n:,} training reviews; none held out" in card and "no validation: the last epoch (2) kept" in card
     assert "| Validation accuracy | n/a |" in card
     assert main(["evaluate", "--checkpoint", str(tmp_path / "run"), "--data", str(tiny_archive), "--split", "val"]) != 0
     assert "no validation split" in capsys.readouterr().err
