@@ -16,6 +16,10 @@ def model_card(directory) -> str:
     best = next((h for h in metrics.get("history", []) if h["epoch"] == metrics.get("best_epoch")), None)
     test = metrics.get("test")
     held_out = metrics.get("n_val", 1) > 0  # checkpoints trained with --val-fraction 0 have no validation split
+    validation = (f"{metrics.get('n_val', '?'):,} held out for validation ("
+                  + ("whole movies, none of them in training" if t.get("val_split") == "movie" else "random reviews")
+                  + f", seed {t.get('seed')})" if held_out
+                  else "none held out (trained on all of them, for settings chosen on a validation split)")
     hw = metrics.get("hardware", {})
     wall = metrics.get("wall_seconds")
     epochs = metrics.get("history", [])
@@ -35,11 +39,7 @@ def model_card(directory) -> str:
                     + (f"whole words {m['word_dropout']}, " if m.get("word_dropout") else "")
                     + f"between layers {m['layer_dropout']}, "
                     f"before the classifier {m['output_dropout']}"),
-        ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; "
-                 + (f"{metrics.get('n_val', '?'):,} held out for validation ("
-                    + ("whole movies, none of them in training, " if t.get("val_split") == "movie" else "random reviews, ")
-                    + f"seed {t.get('seed')}); nothing else" if held_out else
-                    "none held out (trained on all of them, for settings chosen on a validation split); nothing else")),
+        ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; {validation}; nothing else"),
         ("Tokens", f"spaCy rule-based English tokenizer, HTML removed, "
                    f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),

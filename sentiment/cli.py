@@ -14,7 +14,7 @@ from tqdm import tqdm
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
-from .model import CELLS, POOLED_LAYERS, POOLINGS, RECURRENT_INITS, ModelConfig
+from .model import CHOICES, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
@@ -36,16 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="checkpoint folder to write (the best epoch is kept)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/resume/ if a run was interrupted")
     model_defaults = ModelConfig(vocab_size=1)
-    t.add_argument("--cell", choices=list(CELLS), default=model_defaults.cell, help="recurrent cell")
-    t.add_argument("--pooling", choices=POOLINGS, default=model_defaults.pooling, help="pooling over time")
-    t.add_argument("--pooled-layers", choices=POOLED_LAYERS, default=model_defaults.pooled_layers,
-                   help="pool the top layer's outputs, or every layer's side by side")
-    t.add_argument("--recurrent-init", choices=RECURRENT_INITS, default=model_defaults.recurrent_init,
-                   help="start of the hidden-to-hidden weights (orthogonal can steady a tanh RNN)")
-    for name in model_option_names():
-        if name not in ("cell", "pooling", "pooled_layers", "recurrent_init"):  # sizes and dropouts
-            default = getattr(model_defaults, name)
-            t.add_argument("--" + name.replace("_", "-"), type=type(default), default=default, help=" ")
+    helps = {"cell": "recurrent cell", "pooling": "pooling over time",
+             "pooled_layers": "pool the top layer's outputs, or every layer's side by side",
+             "recurrent_init": "start of the hidden-to-hidden weights (orthogonal can steady a tanh RNN)"}
+    for name in model_option_names():  # the model's settings: choices, sizes and dropouts
+        default = getattr(model_defaults, name)
+        t.add_argument("--" + name.replace("_", "-"), type=type(default), default=default,
+                       choices=CHOICES.get(name), help=helps.get(name, " "))
     train_defaults = TrainConfig()
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "device", "weights_dtype", "max_train"):

@@ -17,6 +17,8 @@ CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 POOLINGS = ("last", "max", "mean", "maxmean")
 POOLED_LAYERS = ("top", "all")
 RECURRENT_INITS = ("uniform", "orthogonal")
+CHOICES = {"cell": tuple(CELLS), "pooling": POOLINGS, "pooled_layers": POOLED_LAYERS,
+           "recurrent_init": RECURRENT_INITS}  # the settings that name one of a few options
 
 
 @dataclass
@@ -35,14 +37,9 @@ class ModelConfig:
     recurrent_init: str = "uniform"  # start of the hidden-to-hidden weights: torch's "uniform", or "orthogonal"
 
     def __post_init__(self):
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {self.cell!r}")
-        if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}; got {self.pooling!r}")
-        if self.recurrent_init not in RECURRENT_INITS:
-            raise ValueError(f"recurrent_init must be one of {', '.join(RECURRENT_INITS)}; got {self.recurrent_init!r}")
-        if self.pooled_layers not in POOLED_LAYERS:
-            raise ValueError(f"pooled_layers must be one of {', '.join(POOLED_LAYERS)}; got {self.pooled_layers!r}")
+        for name, options in CHOICES.items():
+            if getattr(self, name) not in options:
+                raise ValueError(f"{name} must be one of {', '.join(options)}; got {getattr(self, name)!r}")
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer; got {getattr(self, name)!r}")

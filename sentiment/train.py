@@ -391,7 +391,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         history.append(asdict(record))
         metrics["wall_seconds"] = time.perf_counter() - wall_start
         if is_best:
-            best_val, best_epoch = (val["accuracy"] if validated else best_val), epoch
+            best_epoch, best_val = epoch, val["accuracy"] if validated else best_val
             metrics.update(best_epoch=best_epoch, val_accuracy=val["accuracy"])
             save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
         else:
