@@ -23,7 +23,6 @@ def model_card(directory) -> str:
     hw = metrics.get("hardware", {})
     wall = metrics.get("wall_seconds")
     epochs = metrics.get("history", [])
-    tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs) if epochs else None
     files = weights_index(config)["files"]
     size_mb = sum((directory / name).stat().st_size for name in files) / 1e6
     params = sum(p.numel() for p in model.parameters())
@@ -55,12 +54,28 @@ def model_card(directory) -> str:
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
                                            if test else "not measured yet"),
-        ("Hardware, time", f"{hw.get('device', '?')} ({hw.get('cpu', '')}, torch threads: {hw.get('threads', '?')}, "
-                           f"torch {hw.get('torch', '?')}), {wall / 60:.0f} min in all, "
-                           f"{tps:,.0f} tokens/s" if wall and tps else "n/a"),
+        ("Hardware, time", _hardware_and_time(hw, epochs, wall)),
         ("Trained with", f"`{metrics.get('command')}`"),
         ("Measured with", f"`{test['command']}`" if test and test.get("command") else "n/a"),
     ]
     lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+def _hardware_and_time(hw: dict, epochs: list[dict], wall: float | None) -> str:
+    """Where it trained, how long its epochs took (every sitting, if resumed) and the wall time in all."""
+    if not epochs:
+        return "n/a"
+    where = (f"{hw.get('gpu')} (CUDA)" if hw.get("device") == "cuda" and hw.get("gpu")
+             else f"{hw.get('device', '?')} ({hw.get('cpu', '')}, torch threads: {hw.get('threads', '?')})")
+    in_epochs = sum(h["seconds"] for h in epochs)
+    tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs)
+    # a wall time below the epochs' own is from a run resumed before wall times counted every sitting
+    in_all = f", {_minutes(wall)} in all" if wall and wall >= in_epochs else ""
+    return (f"{where}, torch {hw.get('torch', '?')}; {_minutes(in_epochs)} in {len(epochs)} epochs{in_all}, "
+            f"{tps:,.0f} tokens/s")
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sentiment train|evaluate|predict`` (each with --help)."""
+"""Command line: ``python -m sentiment train|evaluate|predict|units|card|tokenize`` (each with --help)."""
 from __future__ import annotations
 
 import argparse
@@ -16,14 +16,15 @@ from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
+from .text import save_corpus, tokenize_corpus
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
                     prepare_data, train)
 
 
 def _add_data(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help=f"aclImdb_v1.tar.gz or an extracted aclImdb/ folder (default: ${ENV_VAR}, "
-                                  "else the official archive, downloaded once into the cache)")
+    p.add_argument("--data", help=f"aclImdb_v1.tar.gz, an extracted aclImdb/ folder, or a .npz file from `tokenize` "
+                                  f"(default: ${ENV_VAR}, else the official archive, downloaded once into the cache)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(u)
     u.add_argument("--checkpoint", required=True)
     u.add_argument("--reviews", type=int, default=2000, help="training reviews to sample")
+
+    k = sub.add_parser("tokenize", help="tokenize the data set once into a .npz file that --data accepts "
+                                        "(to train where spaCy is not installed)")
+    _add_data(k)
+    k.add_argument("--out", required=True, help="the .npz file to write (about 23 MB for IMDB)")
+    k.add_argument("--cased", action="store_true", help="keep case (default: lowercase tokens)")
 
     c = sub.add_parser("card", help="print a checkpoint's model card (Markdown) from its own files")
     c.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
@@ -150,6 +157,19 @@ def cmd_units(args) -> int:
     return 0
 
 
+def cmd_tokenize(args) -> int:
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out must name a .npz file; got {out}")
+    data = resolve_data_path(args.data)
+    corpus = tokenize_corpus(data, lowercase=not args.cased, progress=tqdm)
+    save_corpus(out, corpus, lowercase=not args.cased)
+    n = {split: len(s) for split, s in corpus.splits.items()}
+    print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {n} reviews, {len(corpus.types)} distinct tokens. "
+          f"Train with --data {out}" + (" --cased" if args.cased else "") + ".")
+    return 0
+
+
 def cmd_card(args) -> int:
     print(model_card(args.checkpoint))
     return 0
@@ -178,7 +198,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
-                "units": cmd_units, "card": cmd_card}[args.command](args)
+                "units": cmd_units, "card": cmd_card, "tokenize": cmd_tokenize}[args.command](args)
     except (DataError, CheckpointError, TrainingBusy, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -349,6 +349,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         _load_state(resume_dir, model, optimizer, device, average)
         history, best_val, best_epoch = state["history"], state["best_val"], state["best_epoch"]
         first_epoch = state["epoch"] + 1
+        wall_start -= state.get("wall_seconds", 0.0)  # the wall time counts every sitting
         yield Stage(f"Resuming after epoch {state['epoch']}")
 
     tokenizer = {"lowercase": cfg.lowercase, "max_len": cfg.max_len}
@@ -399,7 +400,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if not stopped:
             _save_state(resume_dir, model, optimizer, prepared.vocab, average, {
                 "epoch": epoch, "history": history, "best_val": best_val, "best_epoch": best_epoch,
-                "train_config": asdict(cfg), "model_options": model_options})
+                "train_config": asdict(cfg), "model_options": model_options, "wall_seconds": metrics["wall_seconds"]})
         yield record
         if stopped:
             break

@@ -93,3 +93,46 @@ def test_units_table(tiny_checkpoint, tiny_archive, capsys):
 
 def load_vocab(directory):
     return json.loads((Path(directory) / "vocab.json").read_text())["itos"][2:]
+
+
+def test_a_tokenized_corpus_file_trains_where_spacy_is_missing(tiny_archive, tmp_path):
+    """`tokenize` writes the corpus once; `train --data FILE.npz` then needs no spaCy (a rented GPU has none)."""
+    tokens = tmp_path / "tokens.npz"
+    made = cli("tokenize", "--data", tiny_archive, "--out", tokens)
+    assert tokens.is_file() and "Train with --data" in made.stdout
+    out = tmp_path / "run"
+    blocked = ("import runpy, sys; sys.modules['spacy'] = None; sys.argv = ['sentiment', *sys.argv[1:]]; "
+               "runpy.run_module('sentiment', run_name='__main__')")
+    args = ["train", "--data", tokens, "--out", out, "--epochs", 1, "--max-train", 40, "--hidden-size", 8,
+            "--embed-dim", 8, "--vocab-size", 100, "--min-freq", 1, "--batch-size", 8]
+    trained = subprocess.run([sys.executable, "-c", blocked, *map(str, args)], cwd=ROOT, capture_output=True,
+                             text=True, timeout=120)
+    assert trained.returncode == 0, trained.stderr
+
+    # the same tokens, split and vocabulary as training on the archive itself
+    from sentiment.text import load_corpus_file, tokenize_corpus
+    from sentiment.vocab import Vocab
+    loaded, direct = load_corpus_file(tokens), tokenize_corpus(tiny_archive)
+    assert loaded.types == direct.types
+    for split in ("train", "test"):
+        a, b = loaded.splits[split], direct.splits[split]
+        assert (a.token_ids == b.token_ids).all() and (a.labels == b.labels).all() and a.names == b.names
+    from_archive = [*args]
+    from_archive[2], from_archive[4] = tiny_archive, tmp_path / "run2"
+    cli(*from_archive)
+    assert Vocab.from_json((out / "vocab.json").read_text()).itos == \
+        Vocab.from_json((tmp_path / "run2" / "vocab.json").read_text()).itos
+
+
+def test_a_corpus_file_of_other_settings_or_bytes_is_refused(tiny_archive, tmp_path, capsys):
+    cased = tmp_path / "cased.npz"
+    code, _, _ = run_main(capsys, "tokenize", "--data", tiny_archive, "--out", cased, "--cased")
+    assert code == 0
+    code, _, err = run_main(capsys, "train", "--data", cased, "--out", tmp_path / "x", "--epochs", 1)
+    assert code == 1 and "tokenized with other settings" in err and "lowercase" in err
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a corpus")
+    code, _, err = run_main(capsys, "train", "--data", junk, "--out", tmp_path / "y", "--epochs", 1)
+    assert code == 1 and "is not a tokenized corpus" in err
+    code, _, err = run_main(capsys, "tokenize", "--data", tiny_archive, "--out", tmp_path / "tokens.txt")
+    assert code == 1 and "--out must name a .npz file" in err

@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 import torch
@@ -59,7 +60,12 @@ def test_resume_continues_exactly(tiny_archive, tmp_path, ema):
     full = records(train(tiny_archive, OPTIONS, cfg, tmp_path / "full"))
     list(train(tiny_archive, OPTIONS, cfg, tmp_path / "cut",
                stop=iter([False] * 11 + [True] * 99).__next__))  # 5 steps per epoch: stops in epoch 3
+    first_sitting = json.loads((tmp_path / "cut" / "resume" / "state.json").read_text())["wall_seconds"]
+    start = time.perf_counter()
     resumed = records(train(tiny_archive, OPTIONS, cfg, tmp_path / "cut", resume=True))
+    second_sitting = time.perf_counter() - start
+    wall = json.loads((tmp_path / "cut" / "metrics.json").read_text())["wall_seconds"]
+    assert wall > second_sitting and wall > first_sitting > 0  # the wall time counts both sittings
     assert [r.epoch for r in resumed] == [3]
     assert resumed[0].train_loss == pytest.approx(full[2].train_loss, rel=1e-5)
     assert resumed[0].val_loss == pytest.approx(full[2].val_loss, rel=1e-5)  # the average resumed too

@@ -1,0 +1,192 @@
+"""A time-boxed sweep of training recipes on one GPU, then the chosen recipe on every training review.
+
+    python -m sentiment tokenize --data aclImdb_v1.tar.gz --out .carry/imdb-tokens.npz   # where spaCy is
+    python scripts/gpu_sweep.py --data .carry/imdb-tokens.npz --out results/ --budget 480  # on the GPU
+
+Phase 1 trains the RECIPES below, in this order, ``--concurrency`` at a time, each validated on
+whole movies (``--val-split movie``). Phase 2 takes the recipe with the best validation accuracy,
+a choice made here before any test review is scored, and trains it again on all 25,000 training
+reviews (``--val-fraction 0``), and, beside it, once more with another seed to show the spread.
+Runs still going at their phase's deadline are interrupted (their best epoch so far is kept and
+they are marked stopped). Everything lands in ``--out``: summary.json (every run's command,
+settings and per-epoch history), sweep.log, and the chosen checkpoints as tar files cut in pieces
+small enough to copy back (``cat NAME.tar.* | tar x``).
+
+``--dry-run`` does all of it on the CPU in seconds with 200 reviews and one epoch per run, to test
+this script before it is given GPU time.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+COMMON = "--max-len 800 --ema 0.998 --weights-dtype float16"
+# (name, options): the priority order; the first ones run first
+RECIPES = [
+    ("adv5", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 5 --epochs 6"),
+    ("h512-adv5", "--cell lstm --hidden-size 512 --embed-dim 256 --adversarial 5 --epochs 6"),
+    ("adv15", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 15 --epochs 6"),
+    ("h512-drop", "--cell lstm --hidden-size 512 --embed-dim 256 --embed-dropout 0.5 --layer-dropout 0.4 --epochs 6"),
+    ("adv5-v60k", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 5 --vocab-size 60000 --epochs 6"),
+    ("h512-adv15", "--cell lstm --hidden-size 512 --embed-dim 256 --adversarial 15 --epochs 6"),
+    ("gru512-adv5", "--cell gru --hidden-size 512 --embed-dim 256 --adversarial 5 --epochs 6"),
+    ("base", "--cell lstm --hidden-size 256 --embed-dim 128 --epochs 6"),
+]
+
+
+class Run:
+    def __init__(self, name: str, options: str, args, phase: int):
+        self.name, self.phase = name, phase
+        self.out_dir = Path(args.work) / name
+        self.argv = [sys.executable, "-m", "sentiment", "train", "--data", args.data, "--out", str(self.out_dir),
+                     *shlex.split(COMMON), *shlex.split(options)]
+        self.argv += ["--device", "cpu", "--max-train", "200", "--epochs", "1"] if args.dry_run else ["--device", "cuda"]
+        self.log = Path(args.work) / f"{name}.log"
+        self.proc: subprocess.Popen | None = None
+        self.started = self.ended = None
+        self.stopped = False
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(self.argv, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, env=env)
+        self.started = time.time()
+        say(f"start {self.name}: {shlex.join(self.argv[1:])}")
+
+    def poll(self) -> bool:
+        """True once the process has ended."""
+        if self.proc and self.ended is None and self.proc.poll() is not None:
+            self.ended = time.time()
+            say(f"end {self.name}: exit {self.proc.returncode} after {self.ended - self.started:.0f} s")
+        return self.ended is not None
+
+    def interrupt(self) -> None:
+        if self.proc and not self.poll():
+            self.stopped = True
+            self.proc.send_signal(signal.SIGINT)  # the CLI keeps the best epoch so far
+
+    def metrics(self) -> dict:
+        try:
+            return json.loads((self.out_dir / "metrics.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def summary(self) -> dict:
+        m = self.metrics()
+        return {"name": self.name, "phase": self.phase, "command": m.get("command"),
+                "exit": self.proc.returncode if self.proc else None, "stopped": self.stopped,
+                "seconds": (self.ended or time.time()) - self.started if self.started else None,
+                "best_epoch": m.get("best_epoch"), "val_accuracy": m.get("val_accuracy"),
+                "epochs_done": len(m.get("history", [])), "history": m.get("history"),
+                "hardware": m.get("hardware"), "log_tail": self.log.read_text()[-1500:] if self.log.exists() else ""}
+
+
+T0 = time.time()
+
+
+def say(message: str) -> None:
+    print(f"[{time.time() - T0:6.0f} s] {message}", flush=True)
+
+
+def run_all(runs: list[Run], concurrency: int, launch_until: float, stop_at: float) -> None:
+    """Run ``runs`` in order, ``concurrency`` at a time; none starts after ``launch_until``; all stop by ``stop_at``."""
+    queue, active = list(runs), []
+    while queue or active:
+        for r in [r for r in active if r.poll()]:
+            if r.proc.returncode not in (0, 130) and not r.metrics().get("history"):
+                say(f"{r.name} failed before its first epoch:\n{r.log.read_text()[-3000:]}")
+                if time.time() - T0 < 120:  # a broken setup, not a bad recipe: stop before spending the GPU time
+                    for other in active + queue:
+                        if other.proc and not other.poll():
+                            other.proc.kill()
+                    raise SystemExit(3)
+        active = [r for r in active if not r.poll()]
+        while queue and len(active) < concurrency and time.time() < launch_until:
+            run = queue.pop(0)
+            run.start()
+            active.append(run)
+        if time.time() >= launch_until:
+            queue.clear()
+        if time.time() >= stop_at and active:
+            say(f"deadline: interrupting {', '.join(r.name for r in active)}")
+            for r in active:
+                r.interrupt()
+            grace = time.time() + 20
+            while time.time() < grace and not all(r.poll() for r in active):
+                time.sleep(0.5)
+            for r in active:
+                if not r.poll():
+                    r.proc.kill()
+                    r.proc.wait()
+                    r.poll()
+            return
+        time.sleep(1)
+
+
+def pack(run: Run, out: Path, piece_mb: int = 15) -> list[str]:
+    """``run``'s checkpoint (without resume/) as out/NAME.tar.0, .1, ... each under ``piece_mb`` MB."""
+    tar_path = out / f"{run.name}.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        tar.add(run.out_dir, arcname=run.name, filter=lambda m: None if "/resume" in m.name or m.name.endswith(".lock") else m)
+    data, pieces = tar_path.read_bytes(), []
+    tar_path.unlink()
+    for i in range(0, len(data), piece_mb << 20):
+        piece = out / f"{run.name}.tar.{i // (piece_mb << 20)}"
+        piece.write_bytes(data[i:i + (piece_mb << 20)])
+        pieces.append(piece.name)
+    return pieces
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="the tokenized corpus (.npz) or the data set")
+    p.add_argument("--out", required=True, help="where summary.json, sweep.log and the packed checkpoints go")
+    p.add_argument("--work", default="runs/gpu", help="where the runs train")
+    p.add_argument("--budget", type=float, default=480, help="seconds for everything, packing included")
+    p.add_argument("--concurrency", type=int, default=4, help="phase-1 runs sharing the GPU at a time")
+    p.add_argument("--dry-run", action="store_true", help="CPU, 200 reviews, 1 epoch per run: tests this script")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    end = T0 + args.budget - 25  # keep 25 s for packing
+
+    phase1 = [Run(name, options + " --val-split movie", args, 1) for name, options in RECIPES]
+    run_all(phase1, args.concurrency, launch_until=T0 + 0.45 * args.budget, stop_at=T0 + 0.7 * args.budget)
+    scored = [r for r in phase1 if r.metrics().get("val_accuracy") is not None]
+    finished = [r for r in scored if not r.stopped] or scored
+    best = max(finished, key=lambda r: r.metrics()["val_accuracy"], default=None)
+    phase2 = []
+    if best is not None:
+        options = dict(RECIPES)[best.name]
+        say(f"chosen on validation: {best.name} ({best.metrics()['val_accuracy']:.4f}, "
+            f"{'stopped early' if best.stopped else 'finished'})")
+        phase2 = [Run(best.name + "-full", options + " --val-fraction 0", args, 2),
+                  Run(best.name + "-seed1", options + " --val-split movie --seed 1", args, 2)]
+        run_all(phase2, 2, launch_until=time.time() + 1, stop_at=end)
+
+    summary = {"recipes": RECIPES, "common": COMMON, "chosen": best.name if best else None,
+               "budget_s": args.budget, "dry_run": args.dry_run, "runs": [r.summary() for r in phase1 + phase2]}
+    packed = {}
+    for run in [best] + phase2[:1] if best else []:
+        if run.metrics():
+            packed[run.name] = pack(run, out)
+    summary["packed"] = packed
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    for r in phase1 + phase2:
+        say(f"{r.name:14s} phase {r.phase} val {r.metrics().get('val_accuracy')} best epoch "
+            f"{r.metrics().get('best_epoch')} of {len(r.metrics().get('history', []))}"
+            f"{' (stopped)' if r.stopped else ''}")
+    say("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
