@@ -143,7 +143,17 @@ def score_split(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256)
     return probs, time.perf_counter() - start
 
 
-def int8_experiment(predictor: Predictor, val: EncodedSplit, text: str, repeats: int) -> list[dict]:
+def held_out_reviews(prepared, n: int | None, seed: int = 0) -> tuple[EncodedSplit, str]:
+    """Reviews the checkpoint did not train on, and their split's name: its validation split, or the
+    test split for a checkpoint trained on every training review; a seeded sample of ``n`` if given."""
+    split, name = (prepared.val, "val") if len(prepared.val) else (prepared.test, "test")
+    if n:
+        split = split.subset(np.random.default_rng(seed).permutation(len(split))[:n])
+    return split, name
+
+
+def int8_experiment(predictor: Predictor, val: EncodedSplit, text: str, repeats: int,
+                    split_name: str = "val") -> list[dict]:
     """Accuracy and speed of the float32 model against its int8 dynamic quantization, on the same data."""
     quantized = copy.copy(predictor)
     quantized.model = quantize_int8(predictor.model)
@@ -152,8 +162,8 @@ def int8_experiment(predictor: Predictor, val: EncodedSplit, text: str, repeats:
     for label, p in (("fp32", predictor), ("int8", quantized)):
         probs[label], seconds = score_split(p.model, val)
         accuracy = ((probs[label] >= 0.5) == labels).float().mean().item()
-        records.append(record(f"{label}_val_accuracy", accuracy, "fraction", n=len(val)))
-        records.append(record(f"{label}_val_reviews_per_s", len(val) / seconds, "reviews/s", n=len(val),
+        records.append(record(f"{label}_{split_name}_accuracy", accuracy, "fraction", n=len(val)))
+        records.append(record(f"{label}_{split_name}_reviews_per_s", len(val) / seconds, "reviews/s", n=len(val),
                               note="model only, pre-tokenized"))
         records += predict_model(p, text, repeats, name=f"{label}_predict_model")
     diff = (probs["fp32"] - probs["int8"]).abs()

@@ -43,10 +43,13 @@ def test_heatmap_has_one_trace_per_layer_units_by_tokens_with_hover(explanation)
     fig = plots.hidden_heatmap(explanation)
     assert len(fig.data) == L
     for layer, trace in enumerate(fig.data):
-        assert np.asarray(trace.z).shape == (H, T)
-        assert np.allclose(trace.z, explanation.hidden_states[layer].T)
+        assert np.asarray(trace.z).shape == (H, T) and np.asarray(trace.z).dtype == np.int8  # a quarter of float32
+        assert np.abs(np.asarray(trace.z) / 100 - explanation.hidden_states[layer].T).max() <= 0.005  # percents
         assert "unit %{y}" in trace.hovertemplate and "token %{x}" in trace.hovertemplate
+        assert "activation %{z}%" in trace.hovertemplate
     assert list(fig.data[0].x) == [f"{i} {t}" for i, t in enumerate(explanation.tokens)]
+    bar = fig.layout.coloraxis
+    assert (bar.cmin, bar.cmax) == (-100, 100) and list(bar.colorbar.ticktext) == ["-1", "-0.5", "0", "0.5", "1"]
 
 
 def test_prob_line_is_the_running_prediction(explanation):

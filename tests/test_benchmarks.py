@@ -1,4 +1,5 @@
 """The benchmark's figures are well formed, and every fast path answers as the plain path does."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -218,3 +219,16 @@ def test_command_line_refuses_a_missing_checkpoint(tiny_archive, tmp_path):
                              "--data", str(tiny_archive), "--checkpoint", str(tmp_path / "nothing")],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Pass --checkpoint DIR" in result.stderr
+
+
+def test_int8_reviews_are_held_out_even_for_a_checkpoint_trained_on_every_review(prepared):
+    """A checkpoint trained with --val-fraction 0 has no validation split: the experiment uses test reviews."""
+    split, name = figures.held_out_reviews(prepared, n=10)
+    assert name == "val" and len(split) == min(10, len(prepared.val))
+    no_val = dataclasses.replace(prepared, val=prepared.val.subset([]))
+    split, name = figures.held_out_reviews(no_val, n=10)
+    assert name == "test" and len(split) == 10
+    again, _ = figures.held_out_reviews(no_val, n=10)
+    assert (again.ids == split.ids).all()  # a seeded sample
+    whole, _ = figures.held_out_reviews(no_val, n=None)
+    assert whole is prepared.test

@@ -51,8 +51,8 @@ READING = """
 * **The line of P(positive)**: the same numbers as a curve. Long reviews often change their mind;
   the long example turns positive only in its last third.
 * **The heatmap**: every unit (rows) of each layer at every token (columns); red is near +1, blue near
-  -1. Hover for the token, the unit and its value. Rows that light up on a few words are units that
-  detect something; rows that change slowly carry memory.
+  -1. Hover for the token, the unit and its value, in percent of that range (73% is 0.73). Rows that
+  light up on a few words are units that detect something; rows that change slowly carry memory.
 * **One unit**: pick a layer and unit (or click the table) to colour the review by that unit alone,
   as in Karpathy's pictures of neurons in character models. Under it, the words that excite and
   inhibit that unit most on average across a sample of IMDB reviews, so you can guess what it stands for.

@@ -5,8 +5,11 @@
     prob_line(e), hidden_heatmap(e)   # plotly figures for gr.Plot
 
 Plotly 6+ sends numpy arrays as typed binary ("bdata"), and figures are built from plain dicts without
-plotly's per-property validation (which costs more than the model itself), so a 512-token x 192-unit x
+plotly's per-property validation (which costs more than the model itself), so a 512-token x 512-unit x
 2-layer heatmap takes a few milliseconds; hover text comes from the axes (one label per token), not per cell.
+The heatmap sends activations as int8 percents of the cell's range (-100 ... 100): a quarter of the
+float32 bytes, which took the app's answer for a 250-token review from 100-144 to 80 ms (p50) with
+the 512-unit default model (`python benchmarks/run.py --quick --only app`).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import plotly.graph_objects as go
 
 from ..predict import Explanation
 
-HEATMAP_ROW_PX = 2  # pixels per unit row in the heatmap (192 units -> about 400 px per layer)
+HEATMAP_LAYER_PX = (120, 600)  # height of one layer's heatmap: 2 px per unit, within these bounds
 TOP_WORDS = 4  # words per unit shown in the table of top units
 
 
@@ -61,23 +64,30 @@ def prob_line(runs: dict[str, Explanation]) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+def heatmap_percents(values: np.ndarray) -> np.ndarray:
+    """Activations in [-1, 1] (every cell's outputs are) -> int8 percents of that range, rounded."""
+    return np.round(np.clip(values, -1, 1) * 100).astype(np.int8)
+
+
 def hidden_heatmap(e: Explanation) -> go.Figure:
     """Every layer's activations, tokens across and units down, top layer above; hover: token, unit, value."""
     L, T, H = e.hidden_states.shape
     x = token_labels(e.tokens)  # (T,)
-    row_px = max(HEATMAP_ROW_PX, 120 // H)  # a small model's few units still get readable rows
+    low_px, high_px = HEATMAP_LAYER_PX
+    layer_px = min(max(2 * H, low_px), high_px)  # a small model's few units get readable rows; 512 fit in 600 px
     data, layout = [], {}
     for layer in range(L):
         axis = "" if layer == 0 else str(layer + 1)
-        data.append({"type": "heatmap", "z": e.hidden_states[layer].T.astype(np.float32),  # (H, T)
+        data.append({"type": "heatmap", "z": heatmap_percents(e.hidden_states[layer].T),  # (H, T) int8
                      "x": x, "y": np.arange(H), "xaxis": "x", "yaxis": "y" + axis, "coloraxis": "coloraxis",
-                     "hovertemplate": f"token %{{x}}<br>layer {layer + 1}, unit %{{y}}<br>value %{{z:.3f}}<extra></extra>"})
+                     "hovertemplate": f"token %{{x}}<br>layer {layer + 1}, unit %{{y}}<br>activation %{{z}}%<extra></extra>"})
         low, high = layer / L, (layer + 1) / L
         layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": f"layer {layer + 1} unit"},
                                   "autorange": "reversed"}
-    layout.update(height=L * (H * row_px + 60), margin={"l": 60, "r": 10, "t": 10, "b": 60},
-                  coloraxis={"colorscale": "RdBu", "cmin": -1, "cmax": 1,
-                             "colorbar": {"title": {"text": "activation"}}},
+    layout.update(height=L * (layer_px + 60), margin={"l": 60, "r": 10, "t": 10, "b": 60},
+                  coloraxis={"colorscale": "RdBu", "cmin": -100, "cmax": 100,
+                             "colorbar": {"title": {"text": "activation"}, "tickvals": [-100, -50, 0, 50, 100],
+                                          "ticktext": ["-1", "-0.5", "0", "0.5", "1"]}},
                   xaxis={"showticklabels": T <= 80, "tickangle": -60, "title": {"text": "token"}})
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
