@@ -152,19 +152,20 @@ def held_out_reviews(prepared, n: int | None, seed: int = 0) -> tuple[EncodedSpl
     return split, name
 
 
-def int8_experiment(predictor: Predictor, val: EncodedSplit, text: str, repeats: int,
+def int8_experiment(predictor: Predictor, held_out: EncodedSplit, text: str, repeats: int,
                     split_name: str = "val") -> list[dict]:
-    """Accuracy and speed of the float32 model against its int8 dynamic quantization, on the same data."""
+    """Accuracy and speed of the float32 model against its int8 dynamic quantization, on the same
+    ``held_out`` reviews (from ``held_out_reviews``; ``split_name`` names their split in the figures)."""
     quantized = copy.copy(predictor)
     quantized.model = quantize_int8(predictor.model)
-    labels = torch.from_numpy(val.labels).bool()
+    labels = torch.from_numpy(held_out.labels).bool()
     records, probs = [], {}
     for label, p in (("fp32", predictor), ("int8", quantized)):
-        probs[label], seconds = score_split(p.model, val)
+        probs[label], seconds = score_split(p.model, held_out)
         accuracy = ((probs[label] >= 0.5) == labels).float().mean().item()
-        records.append(record(f"{label}_{split_name}_accuracy", accuracy, "fraction", n=len(val)))
-        records.append(record(f"{label}_{split_name}_reviews_per_s", len(val) / seconds, "reviews/s", n=len(val),
-                              note="model only, pre-tokenized"))
+        records.append(record(f"{label}_{split_name}_accuracy", accuracy, "fraction", n=len(held_out)))
+        records.append(record(f"{label}_{split_name}_reviews_per_s", len(held_out) / seconds, "reviews/s",
+                              n=len(held_out), note="model only, pre-tokenized"))
         records += predict_model(p, text, repeats, name=f"{label}_predict_model")
     diff = (probs["fp32"] - probs["int8"]).abs()
     agree = ((probs["fp32"] >= 0.5) == (probs["int8"] >= 0.5)).float().mean()

@@ -160,30 +160,31 @@ def main() -> int:
 
     phase1 = [Run(name, options + " --val-split movie", args, 1) for name, options in RECIPES]
     run_all(phase1, args.concurrency, launch_until=T0 + 0.45 * args.budget, stop_at=T0 + 0.7 * args.budget)
-    scored = [r for r in phase1 if r.metrics().get("val_accuracy") is not None]
+    val = {r.name: r.metrics().get("val_accuracy") for r in phase1}
+    scored = [r for r in phase1 if val[r.name] is not None]
     finished = [r for r in scored if not r.stopped] or scored
-    best = max(finished, key=lambda r: r.metrics()["val_accuracy"], default=None)
+    best = max(finished, key=lambda r: val[r.name], default=None)
     phase2 = []
     if best is not None:
         options = dict(RECIPES)[best.name]
-        say(f"chosen on validation: {best.name} ({best.metrics()['val_accuracy']:.4f}, "
+        say(f"chosen on validation: {best.name} ({val[best.name]:.4f}, "
             f"{'stopped early' if best.stopped else 'finished'})")
         phase2 = [Run(best.name + "-full", options + " --val-fraction 0", args, 2),
                   Run(best.name + "-seed1", options + " --val-split movie --seed 1", args, 2)]
         run_all(phase2, 2, launch_until=time.time() + 1, stop_at=end)
 
+    runs = [r.summary() for r in phase1 + phase2]
     summary = {"recipes": RECIPES, "common": COMMON, "chosen": best.name if best else None,
-               "budget_s": args.budget, "dry_run": args.dry_run, "runs": [r.summary() for r in phase1 + phase2]}
+               "budget_s": args.budget, "dry_run": args.dry_run, "runs": runs}
     packed = {}
     for run in [best] + phase2[:1] if best else []:
         if run.metrics():
             packed[run.name] = pack(run, out)
     summary["packed"] = packed
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    for r in phase1 + phase2:
-        say(f"{r.name:14s} phase {r.phase} val {r.metrics().get('val_accuracy')} best epoch "
-            f"{r.metrics().get('best_epoch')} of {len(r.metrics().get('history', []))}"
-            f"{' (stopped)' if r.stopped else ''}")
+    for r in runs:
+        say(f"{r['name']:14s} phase {r['phase']} val {r['val_accuracy']} best epoch {r['best_epoch']} of "
+            f"{r['epochs_done']}{' (stopped)' if r['stopped'] else ''}")
     say("done")
     return 0
 

@@ -107,7 +107,7 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     cache_file = cache_dir() / "tokens" / f"imdb-{key}.npz"
     if use_cache and cache_file.exists():
         try:
-            return _load_corpus(cache_file)
+            return _load_corpus(cache_file)[0]
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
     reviews = read_reviews(data_path)
@@ -140,11 +140,9 @@ def save_corpus(path, corpus: Corpus, lowercase: bool = True) -> None:
 def load_corpus_file(path, lowercase: bool = True) -> Corpus:
     """A corpus written by ``save_corpus``; refused if it was tokenized with other settings."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"])) if "meta" in z.files else None
-        if meta is None:
+        corpus, meta = _load_corpus(Path(path))
+        if meta is None:  # e.g. a token cache file, which does not record its settings
             raise KeyError("meta")
-        corpus = _load_corpus(Path(path))
     except (OSError, ValueError, KeyError) as err:
         raise DataError(f"{path} is not a tokenized corpus written by `python -m sentiment tokenize` ({err}).") from None
     if meta != {"lowercase": lowercase, "cleanup": CLEANUP_VERSION}:
@@ -168,9 +166,11 @@ def _save_corpus(path: Path, corpus: Corpus, compressed: bool = False, meta: dic
     os.replace(tmp, path)
 
 
-def _load_corpus(path: Path) -> Corpus:
+def _load_corpus(path: Path) -> tuple[Corpus, dict | None]:
+    """The corpus in ``path`` and the settings it records (None if it records none, as the cache does)."""
     with np.load(path, allow_pickle=False) as z:
         splits = {split: TokenizedSplit(z[f"{split}.token_ids"], z[f"{split}.offsets"], z[f"{split}.labels"],
                                         z[f"{split}.names"].tolist(), z[f"{split}.movies"].tolist())
                   for split in SPLITS}
-        return Corpus(z["types"].tolist(), splits)
+        meta = json.loads(str(z["meta"])) if "meta" in z.files else None
+        return Corpus(z["types"].tolist(), splits), meta

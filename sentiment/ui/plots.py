@@ -8,8 +8,8 @@ Plotly 6+ sends numpy arrays as typed binary ("bdata"), and figures are built fr
 plotly's per-property validation (which costs more than the model itself), so a 512-token x 512-unit x
 2-layer heatmap takes a few milliseconds; hover text comes from the axes (one label per token), not per cell.
 The heatmap sends activations as int8 percents of the cell's range (-100 ... 100): a quarter of the
-float32 bytes, which took the app's answer for a 250-token review from 100-144 to 80 ms (p50) with
-the 512-unit default model (`python benchmarks/run.py --quick --only app`).
+float32 bytes, which keeps the app's answer under 100 ms with the 512-unit default model (figures:
+README, Performance; `python benchmarks/run.py --quick --only app`).
 """
 from __future__ import annotations
 
