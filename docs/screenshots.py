@@ -1,7 +1,8 @@
 """Screenshots of the app on the real data, for the README: the predict tab reading a real review,
-and the train tab after a classroom run with the form's defaults (2,000 reviews, 5 epochs).
+the behaviour tab, and the train tab after a classroom run with the form's defaults (2,000 reviews, 5 epochs).
 
-    python docs/screenshots.py --data aclImdb_v1.tar.gz     # writes docs/predict.png and docs/train.png
+    python docs/screenshots.py --data aclImdb_v1.tar.gz     # writes docs/predict.png, behaviour.png, train.png
+    python docs/screenshots.py --data aclImdb_v1.tar.gz --no-train   # the first two only
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright's Python package, as the browser tests do.
 """
@@ -30,6 +31,7 @@ def set_number(page, label: str, value) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="aclImdb_v1.tar.gz or an aclImdb/ folder")
+    parser.add_argument("--no-train", action="store_true", help="skip the classroom run and its screenshot")
     args = parser.parse_args()
     os.environ["IMDB_DATA"] = args.data
     os.environ["SENTIMENT_RUNS"] = tempfile.mkdtemp(prefix="screenshot-runs-")
@@ -50,6 +52,15 @@ def main() -> None:
         page.locator("#tokens").get_by_text("movie").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1500)  # let the plots finish drawing
         page.screenshot(path=str(ROOT / "docs" / "predict.png"), full_page=True)
+
+        page.get_by_role("tab", name="Behaviour").click()
+        expect(page.locator("#behaviour-cases")).to_contain_text("Not", timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ROOT / "docs" / "behaviour.png"), full_page=True)
+        if args.no_train:
+            browser.close()
+            demo.close()
+            return
 
         page.get_by_role("tab", name="Train").click()
         start = time.perf_counter()

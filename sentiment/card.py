@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .behaviour import stored_report
 from .checkpoint import load_checkpoint, weights_index
 
 
@@ -52,14 +53,25 @@ def model_card(directory) -> str:
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
-        ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f})"
+        ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
+                                           + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "") + ")"
                                            if test else "not measured yet"),
+        ("Behaviour suite", _behaviour(directory)),
         ("Hardware, time", _hardware_and_time(hw, epochs, wall)),
         ("Trained with", f"`{metrics.get('command')}`"),
         ("Measured with", f"`{test['command']}`" if test and test.get("command") else "n/a"),
     ]
     lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _behaviour(directory: Path) -> str:
+    """Pass rates on the behaviour suite's halves, from behaviour.json if it matches this suite and these weights."""
+    report = stored_report(directory)
+    if report is None:
+        return "not measured yet (`python -m sentiment check --save`)"
+    rate = lambda split: report["splits"][split]["overall"]["pass_rate"]
+    return f"{rate('dev'):.1%} of the dev cases, {rate('test'):.1%} of the test cases passed (`{report['command']}`)"
 
 
 def _minutes(seconds: float) -> str:

@@ -9,6 +9,7 @@ Every file is written to a temporary file and renamed into place, so a crash nev
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -102,6 +103,17 @@ def weights_index(config: dict) -> dict:
 def weight_files(directory) -> list[str]:
     """Names of the weights files in a checkpoint folder."""
     return sorted(p.name for p in Path(directory).glob("model*.safetensors"))
+
+
+def weights_digest(directory) -> str:
+    """sha256 over a checkpoint's weights files, in order: which weights a stored result was computed with."""
+    directory = Path(directory)
+    digest = hashlib.sha256()
+    for name in weights_index(read_json(directory / "config.json"))["files"]:
+        with open(directory / name, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def write_metrics(directory, metrics: dict) -> None:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sentiment train|evaluate|predict|units|card|tokenize`` (each with --help)."""
+"""Command line: ``python -m sentiment train|evaluate|check|predict|units|card|tokenize`` (each with --help)."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, results_from_report, save_report
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
@@ -63,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="end with one JSON line")
     e.add_argument("--record", action="store_true", help="store the result in the checkpoint's metrics.json")
 
+    b = sub.add_parser("check", help="the behaviour suite: short reviews, negation, contrast, intensity, "
+                                     "invariance, late turns, other domains (no data set needed)")
+    b.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
+    b.add_argument("--split", choices=["dev", "test", "all"], default="all",
+                   help="the dev half may guide model choices; the test half is only reported")
+    b.add_argument("--json", action="store_true", help="one JSON record per capability and type, then the overall")
+    b.add_argument("--failures", type=int, default=15, help="failing cases to print, worst first")
+    b.add_argument("--save", action="store_true", help=f"store the results in the checkpoint's {BEHAVIOUR_FILE} "
+                                                       "(what the app shows)")
+
     u = sub.add_parser("units", help="find the words that excite and inhibit each hidden unit; store units.json")
     _add_data(u)
     u.add_argument("--checkpoint", required=True)
@@ -92,7 +103,7 @@ def cmd_train(args) -> int:
     model_options = {k: getattr(args, k) for k in model_option_names()}
     ModelConfig(vocab_size=1, **model_options)  # fail fast on bad values
     data = resolve_data_path(args.data)
-    command = "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = args.command_line
     bar = None
     for event in train(data, model_options, cfg, args.out, resume=args.resume, progress=tqdm, command=command):
         if isinstance(event, Stage):
@@ -131,14 +142,59 @@ def cmd_evaluate(args) -> int:
     print(f"{args.split}: accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f} on {result['n']} reviews "
           f"({result['reviews_per_s']:.0f} reviews/s in the model)")
     print(f"confusion: true neg {tn}, false pos {fp}, false neg {fn}, true pos {tp}")
+    print(f"calibration: expected calibration error {result['ece']:.4f} (15 bins of confidence)")
     if args.record:
         metrics = dict(predictor.metrics)
-        metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion")} | {
-            "command": "python -m sentiment " + " ".join(shlex.quote(a) for a in sys.argv[1:])}
+        metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion", "ece")} | {
+            "command": args.command_line}
         write_metrics(args.checkpoint, metrics)
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def cmd_check(args) -> int:
+    predictor = Predictor.load(args.checkpoint)
+    report = checkpoint_report(predictor, args.checkpoint, command=args.command_line if args.save else None)
+    half = report["splits"][args.split]
+    overall = {**half["overall"], "checkpoint": predictor.name, "suite_version": report["suite"]["version"],
+               "ece": report["ece"]["value"]}
+    if args.save:
+        print(f"Stored the results in {save_report(args.checkpoint, report)}.", file=sys.stderr)
+    if args.json:
+        for record in half["records"]:
+            print(json.dumps(record))
+        print(json.dumps({"overall": overall}))
+        return 0
+    names = report["capabilities"]
+    print(f"{predictor.name} on the behaviour suite v{report['suite']['version']}, {args.split} "
+          f"({overall['n']} cases): {overall['passed']} passed, {overall['pass_rate']:.1%}\n")
+    print(f"{'capability':<76} {'type':<4} {'n':>4} {'passed':>6} {'rate':>7}")
+    for r in half["records"]:
+        print(f"{names[r['capability']]:<76} {r['type']:<4} {r['n']:>4} {r['passed']:>6} {r['pass_rate']:>7.1%}")
+    print("\nby type: " + ", ".join(f"{t} {rate:.1%}" for t, rate in overall["by_type"].items()))
+    print(f"sure of short texts (P < 0.01 or > 0.99): {overall['sure_short']:.1%} of {overall['n_short']} texts")
+    ece = report["ece"]
+    print(f"calibration on the IMDB test reviews: ECE {ece['value']:.4f} (15 bins, {ece['n']} reviews)"
+          if ece["value"] is not None else "calibration: not measured for this checkpoint yet "
+          "(`python -m sentiment evaluate --checkpoint DIR --record` measures ECE on the test reviews)")
+    failed = failures([r for r in results_from_report(report) if args.split in ("all", r.case.split)])
+    if failed and args.failures > 0:
+        print(f"\nFailing cases, worst first ({min(args.failures, len(failed))} of {len(failed)}):")
+        for r in failed[:args.failures]:
+            print("  " + describe_failure(r))
+    return 0
+
+
+def describe_failure(r) -> str:
+    """One line: test type and id, the model's P(positive), and what was expected."""
+    c = r.case
+    if c.type == "MFT":
+        return f"MFT {c.test}: P(positive) {r.prob:.3f}, expected {c.expect.replace('_', ' ')}: {c.text!r}"
+    if c.type == "INV":
+        return (f"INV {c.test}: P(positive) {r.prob:.3f} -> {r.prob_edited:.3f} (may move {c.max_delta}): "
+                f"{c.text!r} -> {c.edited!r}")
+    return f"DIR {c.test}: P(positive) {r.prob:.3f} -> {r.prob_edited:.3f}, should go {c.direction}: {c.text!r} -> {c.edited!r}"
 
 
 def _checkpoint_data(predictor: Predictor, data_arg):
@@ -195,9 +251,11 @@ def cmd_predict(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.command_line = "python -m sentiment " + shlex.join(argv)  # recorded with what it produced
     try:
-        return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict,
+        return {"train": cmd_train, "evaluate": cmd_evaluate, "check": cmd_check, "predict": cmd_predict,
                 "units": cmd_units, "card": cmd_card, "tokenize": cmd_tokenize}[args.command](args)
     except (DataError, CheckpointError, TrainingBusy, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -82,11 +82,20 @@ class Predictor:
         return tokens[:self.max_len], len(tokens), cut or len(tokens) > self.max_len
 
     @torch.inference_mode()
-    def predict(self, texts: list[str], batch_size: int = 128) -> list[Prediction]:
-        """Label many reviews at once (batched by length). An empty review gets P = the model's empty-input answer."""
+    def _scores(self, texts: list[str], batch_size: int) -> tuple[torch.Tensor, list[list[str]]]:
+        """((n,) logits of "positive", each text's tokens), scored in length-sorted batches."""
         token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase))
         split = encode_texts(token_lists, self.vocab, self.max_len)
-        probs = torch.sigmoid(split_logits(self.model, split, batch_size)).numpy()  # (n,)
+        return split_logits(self.model, split, batch_size), token_lists
+
+    def logits(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+        """(n,) logits of "positive" for many reviews: P(positive) = sigmoid(logit)."""
+        return self._scores(texts, batch_size)[0].numpy()
+
+    def predict(self, texts: list[str], batch_size: int = 128) -> list[Prediction]:
+        """Label many reviews at once (batched by length). An empty review gets P = the model's empty-input answer."""
+        logits, token_lists = self._scores(texts, batch_size)
+        probs = torch.sigmoid(logits).numpy()  # (n,)
         return [Prediction("positive" if p >= 0.5 else "negative", float(p), len(tokens),
                            len(tokens) > self.max_len or len(text) > MAX_CHARS)
                 for p, tokens, text in zip(probs, token_lists, texts)]

@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save
 from torch.optim.swa_utils import AveragedModel
 
 from .batching import EncodedSplit, bucket_batches
+from .calibration import ece
 from .data import DataError
 from .checkpoint import atomic_write, save_checkpoint, write_metrics
 from .model import ModelConfig, SentimentRNN
@@ -193,7 +194,8 @@ def split_logits(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256
 
 
 def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> dict:
-    """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]] and reviews/s of ``model`` on ``split``."""
+    """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]], calibration error (ECE, 15 bins) and reviews/s
+    of ``model`` on ``split``."""
     start = time.perf_counter()
     logits = split_logits(model, split, batch_size, device)  # (n,)
     seconds = time.perf_counter() - start
@@ -203,7 +205,8 @@ def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, de
     confusion = np.zeros((2, 2), dtype=np.int64)
     np.add.at(confusion, (split.labels, (logits > 0).long().numpy()), 1)
     return {"loss": loss / max(n, 1), "accuracy": float(np.trace(confusion)) / max(n, 1), "n": n,
-            "confusion": confusion.tolist(), "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)}
+            "confusion": confusion.tolist(), "ece": ece(torch.sigmoid(logits).numpy(), split.labels),
+            "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)}
 
 
 def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.ndarray, clip_norm: float,

@@ -52,3 +52,14 @@ def test_predict_without_checkpoint_uses_the_default(capsys):
 def test_readme_model_card_is_the_checkpoints_own(name):
     readme = (CHECKPOINTS.parent / "README.md").read_text(encoding="utf-8")
     assert model_card(CHECKPOINTS / name) in readme  # regenerate with `python -m sentiment card`
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_behaviour_results_are_fresh(name):
+    """behaviour.json must come from this suite and these weights (`python -m sentiment check --save`)."""
+    from sentiment.behaviour import stored_report
+    report = stored_report(CHECKPOINTS / name)
+    assert report is not None, f"rerun: python -m sentiment check --checkpoint checkpoints/{name} --save"
+    assert report["command"] == f"python -m sentiment check --checkpoint checkpoints/{name} --save"
+    metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
+    assert report["ece"]["value"] == metrics["test"]["ece"]

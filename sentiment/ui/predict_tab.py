@@ -11,6 +11,7 @@ import io
 import re
 import tempfile
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -298,7 +299,16 @@ def _warm_up() -> None:
         predictor.explain(EXAMPLES[0])
 
 
-def build():
+@dataclass
+class PredictView:
+    """The predict tab's components that other tabs drive (the behaviour tab opens a case here)."""
+    text: gr.Textbox
+    model: gr.Dropdown
+    inputs: list  # text, model, layer, unit: what ``predict`` reads
+    views: list  # what ``predict`` returns, in its order
+
+
+def build() -> PredictView:
     names = list(model_choices())
     second = "rnn" if "rnn" in names else (names[1] if len(names) > 1 else (names[0] if names else None))
     dropdown = lambda label, value: gr.Dropdown(names, value=value, label=label, allow_custom_value=True)
@@ -365,6 +375,7 @@ def build():
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
     batch_button.click(batch, [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()
+    return PredictView(text, model, inputs, views)
 
 
 def _select_unit(text: str, model_name: str | None, layer, unit, evt: gr.SelectData):
