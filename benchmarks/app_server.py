@@ -22,7 +22,7 @@ from pathlib import Path
 from gradio_client import Client
 from gradio_client.exceptions import AppError as ClientAppError
 
-from .figures import latency_records, record, time_calls
+from .figures import latency_records, record, time_calls, time_each
 
 ROOT = Path(__file__).resolve().parent.parent
 API_NAME = "/predict"  # the predict tab's endpoint: review text first, every other input left at its default
@@ -127,23 +127,27 @@ def memory_mb(pid: int) -> dict[str, float]:
     return fields
 
 
-def classroom(url: str, text: str, clients: int, requests_each: int, variant: str = "") -> list[dict]:
-    """``clients`` students at once, each asking ``requests_each`` times in a row: latency and throughput."""
+def classroom(url: str, texts: list[str], clients: int, requests_each: int, variant: str = "") -> list[dict]:
+    """``clients`` students at once, each asking ``requests_each`` times in a row, every request a review
+    no one asked before (``texts`` holds clients * requests_each of them): latency and throughput."""
+    if len(texts) < clients * requests_each:
+        raise ValueError(f"a classroom of {clients} x {requests_each} needs that many distinct reviews; got {len(texts)}")
     connections = [Client(url, verbose=False) for _ in range(clients)]
     seconds: list[float] = []
     errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def student(client: Client):
+    def student(client: Client, mine: list[str]):
         try:
-            mine = time_calls(lambda: ask(client, text), requests_each, warmup=0)
+            taken = time_each(lambda text: ask(client, text), mine, warmup=0)
         except AppError as err:
             errors.append(err)
             return
         with lock:
-            seconds.extend(mine)
+            seconds.extend(taken)
 
-    threads = [threading.Thread(target=student, args=(c,)) for c in connections]
+    threads = [threading.Thread(target=student, args=(c, texts[i * requests_each:(i + 1) * requests_each]))
+               for i, c in enumerate(connections)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -152,24 +156,35 @@ def classroom(url: str, text: str, clients: int, requests_each: int, variant: st
     wall = time.perf_counter() - start
     if errors:
         raise errors[0]
-    return latency_records(f"classroom{variant}", seconds, clients=clients) + [
+    return latency_records(f"classroom{variant}", seconds, clients=clients, reviews="distinct") + [
         record(f"classroom{variant}_requests_per_s", len(seconds) / wall, "requests/s", clients=clients,
-               n=len(seconds))]
+               n=len(seconds), reviews="distinct")]
 
 
-def app_figures(app: RunningApp, text: str, repeats: int, clients: int = 0, requests_each: int = 3,
+def app_figures(app: RunningApp, texts: list[str], repeats: int, clients: int = 0, requests_each: int = 3,
                 variant: str = "") -> list[dict]:
-    """startup_s, predict_e2e p50/p95, the app's memory after warm-up, and (with ``clients``) a classroom.
+    """startup_s, predict_e2e p50/p95 on distinct reviews, predict_e2e_repeat (one review asked again and
+    again: the app's cache of recent answers, as when a user picks units of the same review), the app's
+    memory after warm-up, and (with ``clients``) a classroom. ``texts``: distinct reviews, at least
+    repeats + 3 + clients * requests_each of them.
 
     ``variant`` ("_1thread") goes into every figure's name, for an app started with other settings.
     """
-    client, startup = first_answer(app, text)
+    needed = repeats + 3 + clients * requests_each
+    if len(texts) < needed:
+        raise ValueError(f"app_figures needs {needed} distinct reviews; got {len(texts)}")
+    client, startup = first_answer(app, texts[0])
     records = [record(f"startup{variant}_s", startup, "s",
                       note="from starting `python app.py` to the first answered request")]
-    records += latency_records(f"predict_e2e{variant}", time_calls(lambda: ask(client, text), repeats),
-                               endpoint=API_NAME, note="gradio_client round trip, every view included")
+    records += latency_records(f"predict_e2e{variant}", time_each(lambda text: ask(client, text),
+                                                                  texts[1:repeats + 3]),
+                               endpoint=API_NAME, reviews="distinct",
+                               note="gradio_client round trip, every view included, a new review each time")
+    records += latency_records(f"predict_e2e{variant}_repeat", time_calls(lambda: ask(client, texts[0]), repeats),
+                               endpoint=API_NAME, reviews="one, repeated",
+                               note="the same review again: answered from the app's cache of recent reviews")
     if clients:
-        records += classroom(app.url, text, clients, requests_each, variant)
+        records += classroom(app.url, texts[repeats + 3:needed], clients, requests_each, variant)
     if Path(f"/proc/{app.process.pid}").exists():
         mem = memory_mb(app.process.pid)
         records += [record(f"app{variant}_rss_mb", mem["VmRSS"], "MiB",

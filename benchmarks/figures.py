@@ -45,6 +45,19 @@ def time_calls(fn, repeats: int, warmup: int = 2) -> list[float]:
     return seconds
 
 
+def time_each(fn, items: list, warmup: int = 2) -> list[float]:
+    """Seconds taken by ``fn(item)`` for each item after the first ``warmup`` (untimed): with distinct
+    reviews as items, no cache on the way can answer a repeat."""
+    for item in items[:warmup]:
+        fn(item)
+    seconds = []
+    for item in items[warmup:]:
+        start = time.perf_counter()
+        fn(item)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
 @contextmanager
 def torch_threads(n: int | None):
     """Run the block with ``n`` intra-op threads (None: leave as is)."""
@@ -70,18 +83,29 @@ def onednn(enabled: bool):
 
 def pick_review(texts: list[str], target_tokens: int = 250, candidates: int = 500) -> str:
     """Among the first ``candidates`` texts, the one whose token count is closest to ``target_tokens``."""
-    counts = [len(tokens) for tokens in tokenize_many(texts[:candidates])]
-    return texts[int(np.argmin([abs(c - target_tokens) for c in counts]))]
+    return pick_reviews(texts, 1, target_tokens, candidates)[0]
 
 
-def predict_model(predictor: Predictor, text: str, repeats: int, name: str = "predict_model",
+def pick_reviews(texts: list[str], n: int, target_tokens: int = 250, candidates: int = 2000) -> list[str]:
+    """``n`` distinct texts whose token counts are closest to ``target_tokens``, among the first
+    ``candidates`` (at least ``n``), closest first: latencies of like-sized reviews, none asked twice."""
+    pool = list(dict.fromkeys(texts[:max(candidates, n)]))
+    counts = [len(tokens) for tokens in tokenize_many(pool)]
+    order = np.argsort([abs(c - target_tokens) for c in counts], kind="stable")[:n]
+    return [pool[i] for i in order]
+
+
+def predict_model(predictor: Predictor, texts: list[str], repeats: int, name: str = "predict_model",
                   threads: int | None = None, **extra) -> list[dict]:
-    """p50/p95 of ``Predictor.explain`` (batch of one, every per-token view), tokenization included."""
+    """p50/p95 of ``Predictor.explain`` (batch of one, every per-token view), tokenization included, one
+    distinct review a call (``texts`` needs repeats + 2 of them: two warm up)."""
+    if len(texts) < repeats + 2:
+        raise ValueError(f"predict_model needs {repeats + 2} distinct reviews; got {len(texts)}")
     with torch_threads(threads):
-        seconds = time_calls(lambda: predictor.explain(text), repeats)
+        seconds = time_each(predictor.explain, texts[:repeats + 2])
         threads_used = torch.get_num_threads()
-    n_tokens = len(predictor.explain(text).tokens)
-    return latency_records(name, seconds, tokens=n_tokens, threads=threads_used, **extra)
+    n_tokens = int(np.median([len(predictor.explain(t).tokens) for t in texts[2:repeats + 2]]))
+    return latency_records(name, seconds, tokens=n_tokens, threads=threads_used, reviews="distinct", **extra)
 
 
 def first_call(checkpoint, text: str) -> list[dict]:
@@ -152,7 +176,7 @@ def held_out_reviews(prepared, n: int | None, seed: int = 0) -> tuple[EncodedSpl
     return split, name
 
 
-def int8_experiment(predictor: Predictor, held_out: EncodedSplit, text: str, repeats: int,
+def int8_experiment(predictor: Predictor, held_out: EncodedSplit, texts: list[str], repeats: int,
                     split_name: str = "val") -> list[dict]:
     """Accuracy and speed of the float32 model against its int8 dynamic quantization, on the same
     ``held_out`` reviews (from ``held_out_reviews``; ``split_name`` names their split in the figures)."""
@@ -166,7 +190,7 @@ def int8_experiment(predictor: Predictor, held_out: EncodedSplit, text: str, rep
         records.append(record(f"{label}_{split_name}_accuracy", accuracy, "fraction", n=len(held_out)))
         records.append(record(f"{label}_{split_name}_reviews_per_s", len(held_out) / seconds, "reviews/s",
                               n=len(held_out), note="model only, pre-tokenized"))
-        records += predict_model(p, text, repeats, name=f"{label}_predict_model")
+        records += predict_model(p, texts, repeats, name=f"{label}_predict_model")
     diff = (probs["fp32"] - probs["int8"]).abs()
     agree = ((probs["fp32"] >= 0.5) == (probs["int8"] >= 0.5)).float().mean()
     return records + [record("int8_max_prob_diff", diff.max().item(), "probability", n=len(diff)),

@@ -61,7 +61,7 @@ def model_card(directory) -> str:
         ("Trained with", f"`{metrics.get('command')}`"),
         ("Measured with", f"`{test['command']}`" if test and test.get("command") else "n/a"),
     ]
-    lines = ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    lines = [f"| Model | `{directory.name}` |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
 
 

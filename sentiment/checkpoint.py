@@ -1,7 +1,7 @@
 """Self-describing checkpoints: a folder that holds everything needed to use a model, and no pickle.
 
     DIR/model.safetensors   weights (or model-1-of-N.safetensors ... when they pass MAX_FILE_BYTES)
-    DIR/config.json         format, model config, labels, tokenizer settings
+    DIR/config.json         format, model config, labels, tokenizer settings, sha256 of each weights file
     DIR/vocab.json          the vocabulary
     DIR/metrics.json        history, best epoch, test results, command, hardware
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save
+from safetensors.torch import load, save
 
 from .data import LABELS
 from .model import ModelConfig, SentimentRNN
@@ -61,8 +61,11 @@ def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict,
               "tokenizer": tokenizer, "weights_dtype": weights_dtype}
     if len(shards) > 1:
         config["weights"] = {"files": names, "split_rows": parts}
+    config["sha256"] = {}  # of each weights file: a file changed on disk is refused at load, not silently used
     for name, shard in zip(names, shards):
-        atomic_write(directory / name, save(shard, metadata={"format": FORMAT}))
+        data = save(shard, metadata={"format": FORMAT})
+        config["sha256"][name] = hashlib.sha256(data).hexdigest()
+        atomic_write(directory / name, data)
     atomic_write(directory / "config.json", json.dumps(config, indent=2))
     for stale in set(weight_files(directory)) - set(names):  # left by an earlier save with another layout
         (directory / stale).unlink(missing_ok=True)
@@ -155,15 +158,20 @@ def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[Sent
     if not (isinstance(weights, dict) and isinstance(weights.get("files"), list) and weights["files"]
             and isinstance(weights.get("split_rows"), dict)):
         raise CheckpointError(f"{directory / 'config.json'} has a bad 'weights' entry.")
+    checksums = config.get("sha256") or {}  # checkpoints saved before checksums were recorded have none
     tensors = {}
     for name in weights["files"]:
         weights_file = directory / name
         if not weights_file.exists():
             raise CheckpointError(f"{directory} is not a complete checkpoint: {name} is missing.")
+        data = weights_file.read_bytes()
         try:
-            tensors |= load_file(weights_file)
+            tensors |= load(data)
         except (SafetensorError, OSError, ValueError) as err:
             raise CheckpointError(f"{weights_file} is truncated or corrupt ({err}). Restore it, or retrain.") from None
+        if name in checksums and hashlib.sha256(data).hexdigest() != checksums[name]:
+            raise CheckpointError(f"{weights_file} is not the file that was saved: its sha256 differs from the one "
+                                  "recorded in config.json (changed or damaged on disk). Restore it, or retrain.")
     source = directory / weights["files"][0] if len(weights["files"]) == 1 else directory
     try:
         for name, n in weights["split_rows"].items():

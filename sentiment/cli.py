@@ -17,7 +17,7 @@ from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .predict import DEFAULT_CHECKPOINT, Predictor
-from .text import save_corpus, tokenize_corpus
+from .text import save_corpus, split_lines, tokenize_corpus
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
                     prepare_data, train)
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="label reviews")
     p.add_argument("text", nargs="*", help="reviews to label")
-    p.add_argument("--file", help="a file with one review per line")
+    p.add_argument("--file", help="a file with one review per line (an output row for every line, empty ones too)")
     p.add_argument("--checkpoint", default=None, help=f"checkpoint folder (default: {DEFAULT_CHECKPOINT})")
     p.add_argument("--json", action="store_true", help="one JSON object per review")
     return parser
@@ -208,8 +208,8 @@ def cmd_units(args) -> int:
                        n_reviews=args.reviews)
     save_unit_words(args.checkpoint, table)
     print(f"Stored the top words of {sum(len(layer) for layer in table['layers'])} units in "
-          f"{Path(args.checkpoint) / 'units.json'} ({table['n_words']} words seen >= {table['min_count']} times "
-          f"in {table['n_reviews']} reviews).")
+          f"{Path(args.checkpoint) / 'units.json'} ({table['n_words']} words seen >= {table['min_count']} times, "
+          f"in >= {table['min_reviews']} different reviews, of {table['n_reviews']} reviews).")
     return 0
 
 
@@ -232,21 +232,30 @@ def cmd_card(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    texts = list(args.text)
+    """One output row per review argument, then one per line of --file, in order (an empty line gets an
+    unlabelled row, so row N of the output is line N of the file)."""
+    rows = [(None, t) for t in args.text]
     if args.file:
-        lines = Path(args.file).read_text(encoding="utf-8", errors="replace").splitlines()
-        texts += [line for line in lines if line.strip()]
-    if not texts or not all(t.strip() for t in texts):
+        lines = split_lines(Path(args.file).read_text(encoding="utf-8", errors="replace"))
+        rows += [(i, line) for i, line in enumerate(lines, start=1)]
+    if not any(t.strip() for _, t in rows) or not all(t.strip() for line, t in rows if line is None):
         print("error: give at least one non-empty review, as arguments or with --file", file=sys.stderr)
         return 2
     predictor = Predictor.load(args.checkpoint)
-    for text, pred in zip(texts, predictor.predict(texts)):
+    filled = [t for _, t in rows if t.strip()]
+    predictions = iter(predictor.predict(filled))
+    for line, text in rows:
+        pred = next(predictions) if text.strip() else None
         if args.json:
-            print(json.dumps({"label": pred.label, "prob_positive": round(pred.prob_positive, 6),
-                              "n_tokens": pred.n_tokens, "truncated": pred.truncated, "text": text[:80]}))
+            print(json.dumps({**({"line": line} if line is not None else {}),
+                              "label": pred and pred.label, "prob_positive": pred and round(pred.prob_positive, 6),
+                              "n_tokens": pred.n_tokens if pred else 0, "truncated": bool(pred and pred.truncated),
+                              "text": text[:80]}))
         else:
             short = text if len(text) <= 60 else text[:57] + "..."
-            print(f"{pred.label:8s}  P(positive)={pred.prob_positive:.3f}  {short}")
+            where = f"line {line}: " if line is not None else ""
+            print(f"{pred.label:8s}  P(positive)={pred.prob_positive:.3f}  {where}{short}" if pred
+                  else f"{'-':8s}  {'(empty line)':20s}  {where}")
     return 0
 
 

@@ -16,6 +16,7 @@ from .batching import encode_texts
 from .checkpoint import CheckpointError, load_checkpoint
 from .text import tokenize, tokenize_many
 from .train import TrainConfig, checkpoint_train_config, split_logits
+from .vocab import UNK_ID
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT_CHECKPOINT = CHECKPOINTS / "default"
@@ -41,6 +42,7 @@ class Explanation:
     bias: float  # the classifier's bias: logit = unit_contributions.sum() + bias
     n_tokens: int  # tokens in the whole review
     truncated: bool
+    n_known: int  # tokens read that are in the vocabulary (the rest read as <unk>, the same vector for all)
 
     @property
     def label(self) -> str:
@@ -106,6 +108,7 @@ class Predictor:
         if not tokens:
             raise ValueError("The review has no words to read.")
         ids = torch.tensor(self.vocab.encode(tokens))  # (T,)
+        n_known = int((ids != UNK_ID).sum())
         seen = self.model.inspect(ids)
         running_probs = torch.sigmoid(seen["running_logits"]).numpy()  # (T,)
         weights = self.model.classifier.weight[0]  # (P*R*H,)
@@ -114,7 +117,7 @@ class Predictor:
         # features are (P, R, H): max and mean parts summed; the R read layers are the top ones
         contributions[L - R:] = (seen["features"] * weights).reshape(-1, R, H).sum(0).numpy()
         return Explanation(tokens, seen["hidden_states"].numpy(), running_probs, float(running_probs[-1]),
-                           contributions, float(self.model.classifier.bias[0]), n_tokens, truncated)
+                           contributions, float(self.model.classifier.bias[0]), n_tokens, truncated, n_known)
 
 
 def available_checkpoints(*folders) -> dict[str, Path]:

@@ -31,6 +31,16 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub(" ", html.unescape(_TAG.sub(" ", text)))
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of a file of one review a line: split at "\n" (and "\r\n") only. ``str.splitlines`` also
+    splits at U+0085, U+2028 and other separators, which real reviews contain, and would shift every
+    later row. A final newline does not make an empty last line."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 @lru_cache(maxsize=1)
 def _spacy_tokenizer():
     import spacy  # here, not at the top: training from a tokenized .npz file needs no spaCy

@@ -45,8 +45,8 @@ def test_failing_cases_of_an_unknown_model_say_so(app_env):
 def test_a_click_on_a_case_opens_its_text_or_its_edit_in_predict(app_env):
     row = ["INV", "same label", "0.9 → 0.2", "The acting was great.", "THE ACTING WAS GREAT."]
     click = lambda column: gr.SelectData(None, {"index": [0, column], "value": row[column], "row_value": row})
-    tabs, text, model = tab.open_case("rnn", click(3))
-    assert (text, model) == ("The acting was great.", "rnn") and tabs.selected == "predict"
+    tabs, text, model, opened = tab.open_case("rnn", click(3))
+    assert (text, model, opened) == ("The acting was great.", "rnn", True) and tabs.selected == "predict"
     assert tab.open_case("rnn", click(4))[1] == "THE ACTING WAS GREAT."
     row[-1] = ""
     assert tab.open_case("rnn", click(4))[1] == "The acting was great."  # an MFT has no edit: its text

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sentiment.predict import Predictor
@@ -150,6 +151,8 @@ def test_unknown_model_is_named_in_the_answer(app_env):
 def test_compare_two_models_and_a_model_with_itself(app_env):
     notice, label_a, label_b, tokens_a, tokens_b, line = tab.compare(REVIEW, "default", "rnn")
     assert label_a != label_b and len(tokens_a) == len(tokens_b) and len(line.data) == 2
+    titles = tab.compare_titles("default", "runs/lstm-20261130-101010")  # whole names, not "First model"
+    assert [t.label for t in titles] == ["default", "runs/lstm-20261130-101010"] * 2
     *_, line = tab.compare(REVIEW, "default", "default")
     assert [trace.name for trace in line.data] == ["1: default", "2: default"]
 
@@ -158,13 +161,38 @@ def test_batch_txt_and_csv(app_env, tmp_path):
     txt = tmp_path / "reviews.txt"
     txt.write_text("A great, wonderful film.\n\nAwful and boring.\n", encoding="utf-8")
     notice, table, out = tab.batch(str(txt), "default")
-    assert list(table["review"]) == ["A great, wonderful film.", "Awful and boring."]
-    assert "labelled 2 reviews" in notice and table["prob_positive"].between(0, 1).all()
+    assert list(table["review"]) == ["A great, wonderful film.", "", "Awful and boring."]  # one row a line
+    assert list(table["line"]) == [1, 2, 3] and list(table.columns[:2]) == ["label", "prob_positive"]
+    assert "labelled 2 reviews" in notice and "1 empty row was left unlabelled" in notice
+    assert table["prob_positive"].dropna().between(0, 1).all() and table["label"][1] == ""
     csv = tmp_path / "reviews.csv"
-    csv.write_text('id,Review\n1,"Superb, loved it."\n2,\n', encoding="utf-8")
+    csv.write_text('id,Review,stars\nr1,"Superb, loved it.",5\nr2,,3\nr3,"Dull.",1\n', encoding="utf-8")
     notice, table, out = tab.batch(str(csv))
-    assert "1 empty rows were left unlabelled" in notice and list(table["label"])[1] == ""
-    assert Path(out).read_text(encoding="utf-8").splitlines()[0] == "review,label,prob_positive,tokens,truncated"
+    assert "1 empty row was left unlabelled" in notice and list(table["label"])[1] == ""
+    saved = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(saved.columns) == ["label", "prob_positive", "id", "Review", "stars", "tokens", "truncated"]
+    assert list(saved["id"]) == ["r1", "r2", "r3"] and list(saved["stars"]) == ["5", "3", "1"]
+
+
+def test_batch_keeps_one_row_per_line_when_reviews_hold_unicode_line_separators(app_env, tmp_path):
+    """Real IMDB reviews contain U+0085; str.splitlines() would cut them into several rows."""
+    reviews = ["Great fun.\x85 A wonderful cast.", "Awful\u2028and boring.", "Superb\x1c film\u2029 indeed.",
+               "Dull."]
+    txt = tmp_path / "reviews.txt"
+    txt.write_text("\n".join(reviews) + "\n", encoding="utf-8")
+    notice, table, out = tab.batch(str(txt), "rnn")
+    assert len(table) == 4 and list(pd.read_csv(out)["line"]) == [1, 2, 3, 4]
+    alone = [tab.get_predictor("rnn").predict([tab.clean_input(r)])[0].prob_positive for r in reviews]
+    assert np.allclose(table["prob_positive"], np.round(alone, 4))  # each row is its own line's review
+
+
+def test_an_empty_or_header_only_file_is_a_message(app_env, tmp_path):
+    for name, content in (("empty.txt", ""), ("header.csv", "id,text\n"), ("nothing.csv", ""),
+                          ("blank.txt", "\n  \n")):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        notice, table, out = tab.batch(str(tmp_path / name))
+        assert table is None and out is None and name in notice and notice.strip()
+        assert any(word in notice for word in ("no reviews", "empty"))
 
 
 def test_batch_says_what_a_csv_lacks(app_env, tmp_path):
@@ -228,5 +256,78 @@ def test_compare_and_batch_through_the_client(client, tmp_path):
     txt = tmp_path / "two.txt"
     txt.write_text("Great fun.\nDull and poor.\n", encoding="utf-8")
     notice, table, out = client.predict(handle_file(str(txt)), "rnn", api_name="/batch")
-    assert "labelled 2 reviews" in notice and len(table["data"]) == 2 and Path(out).read_text().startswith("review,")
+    assert "labelled 2 reviews" in notice and len(table["data"]) == 2 and Path(out).read_text().startswith("label,prob_positive,line,review,")
     assert "Model card" in client.predict(api_name="/model_card")
+
+
+def test_text_of_no_known_words_gets_no_verdict_and_a_partial_one_says_how_much_was_known(app_env):
+    for text in ("🎬🍿😀", "这部电影很好看", "فيلم رائع", "zorblax quimfle"):
+        notice, label, *views = tab.predict(text, "default")
+        assert "knows none of these" in notice and label is None and all(v is None for v in views)
+        assert "neither model" in tab.compare(text, "default", "rnn")[0]
+    notice, label, *_ = tab.predict("A great film, zorblax quimfle.", "default")
+    e = tab.get_predictor("default").explain("A great film, zorblax quimfle.")
+    assert label is not None and f"It knew {e.n_known} of the {len(e.tokens)} tokens" in notice
+    vocab = tab.get_predictor("default").vocab
+    assert e.n_known == sum(t in vocab.stoi for t in e.tokens) < len(e.tokens) and "zorblax" not in vocab.stoi
+
+
+def test_a_corrupt_model_in_the_menu_is_a_sentence_not_an_error(app_env):
+    import shutil
+    runs = Path(app_env["SENTIMENT_RUNS"])
+    shutil.copytree(Path(app_env["SENTIMENT_CHECKPOINTS"]) / "rnn", runs / "broken")
+    weights = runs / "broken" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    try:
+        notice, label, *_ = tab.predict(REVIEW, "runs/broken")
+        assert "cannot be read" in notice and "model.safetensors" in notice and label is None
+        assert "cannot be read" in tab.compare(REVIEW, "default", "runs/broken")[0]
+        assert "cannot be read" in tab.batch(str(weights.parent / "config.json"), "runs/broken")[0]
+    finally:
+        shutil.rmtree(runs / "broken")
+
+
+def test_small_things_a_user_sees(app_env):
+    assert "**" not in tab.PLACEHOLDER and "Predict" in tab.PLACEHOLDER
+    fig = tab.predict("Not bad at all.", "default")[3]
+    axis = fig.layout.xaxis
+    assert list(axis.tickvals) == [0, 1, 2, 3, 4] and list(axis.ticktext) == ["0 not", "1 bad", "2 at", "3 all", "4 ."]
+    assert fig.layout.yaxis.range[0] < 0 and fig.layout.yaxis.range[1] > 1  # a line at P = 1 is not on the border
+    long = tab.predict(" ".join(["great fun"] * 40), "default")[3]
+    assert long.layout.xaxis.tickformat == "d" and long.layout.xaxis.dtick >= 1  # whole tokens only
+
+
+def test_the_about_tabs_sentences_on_the_examples_are_what_the_models_answer(app_env):
+    from sentiment.predict import available_checkpoints
+    from sentiment.ui.models import checkpoints_dir
+    table = about_tab.example_answers()
+    assert "turns positive only" not in about_tab.READING  # no claim about a model's answer is written by hand
+    for title, text in zip(about_tab.EXAMPLE_NAMES, tab.EXAMPLES):
+        row = next(line for line in table.splitlines() if line.startswith(f"| {title} |"))
+        cells = [c.strip() for c in row.strip("|").split("|")][1:]
+        expected = [about_tab.answer(Predictor.load(path).explain(text))
+                    for path in available_checkpoints(checkpoints_dir()).values()]
+        assert cells == expected
+    e = Predictor.load(Path(app_env["SENTIMENT_CHECKPOINTS"]) / "rnn").explain(tab.LATE_TURN)
+    sides = e.running_probs >= 0.5
+    if about_tab.answer(e).count("crosses"):  # the token named is where the line last changed sides
+        token = int(about_tab.answer(e).split("at token ")[1].split()[0])
+        assert sides[token] != sides[token - 1] and (sides[token:] == sides[-1]).all()
+
+
+def test_empty_views_have_real_headers_and_the_model_menu_room_for_run_names(app_env):
+    from app import demo
+    components = {getattr(b, "label", None): b for b in demo.blocks.values()}
+    top = components["Units that weigh most in this prediction"]
+    assert top.value["headers"] == plots.TOP_UNIT_COLUMNS  # not "1 2 3 4" before the first review
+    model = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "model")
+    assert model.min_width >= 300 and model.scale >= 2
+
+
+def test_a_csv_with_its_own_label_column_keeps_it_beside_the_prediction(app_env, tmp_path):
+    csv = tmp_path / "labelled.csv"
+    csv.write_text("id,text,label\n7,Superb and moving.,pos\n8,Dull.,neg\n", encoding="utf-8")
+    notice, table, out = tab.batch(str(csv), "rnn")
+    saved = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(saved.columns) == ["predicted_label", "prob_positive", "id", "text", "label", "tokens", "truncated"]
+    assert list(saved["label"]) == ["pos", "neg"] and set(saved["predicted_label"]) <= {"positive", "negative"}

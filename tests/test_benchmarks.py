@@ -54,14 +54,26 @@ def test_percentiles_are_of_milliseconds():
 def test_pick_review_takes_the_closest_length():
     texts = ["one two", "one two three four five", "one two three"]
     assert figures.pick_review(texts, target_tokens=3) == "one two three"
+    assert figures.pick_reviews(texts + ["one two three"], 2, target_tokens=3) == ["one two three", "one two"]
 
 
 def test_predict_figures(predictor, test_reviews, tiny_checkpoint):
-    review = test_reviews[0][0]
-    records = figures.predict_model(predictor, review, repeats=5, threads=1)
+    reviews = test_reviews[0][:7]
+    asked = []
+    explain = predictor.explain
+    predictor.explain = lambda text: asked.append(text) or explain(text)
+    try:
+        records = figures.predict_model(predictor, reviews, repeats=5, threads=1)
+    finally:
+        del predictor.explain
+    assert asked[:7] == reviews  # every timed call a review of its own
     assert_well_formed(records, ["predict_model_p50_ms", "predict_model_p95_ms"], "ms")
-    assert records[0]["value"] <= records[1]["value"]
-    assert records[0]["threads"] == 1 and records[0]["tokens"] == len(predictor.explain(review).tokens)
+    assert records[0]["value"] <= records[1]["value"] and records[0]["reviews"] == "distinct"
+    assert records[0]["threads"] == 1
+    assert records[0]["tokens"] == int(np.median([len(predictor.explain(t).tokens) for t in reviews[2:]]))
+    with pytest.raises(ValueError, match="needs 7 distinct reviews"):
+        figures.predict_model(predictor, reviews[:6], repeats=5)
+    review = reviews[0]
     assert_well_formed(figures.first_call(tiny_checkpoint, review),
                        ["load_checkpoint_ms", "predict_model_first_call_ms", "predict_model_second_call_ms"], "ms")
 
@@ -95,7 +107,7 @@ def test_train_figures(prepared):
 def test_int8_figures(predictor, prepared, test_reviews):
     val = prepare_data(prepared.data_path, TrainConfig(vocab_size=200, min_freq=1, max_len=40),
                        vocab=predictor.vocab).val
-    records = figures.int8_experiment(predictor, val, test_reviews[0][0], repeats=3)
+    records = figures.int8_experiment(predictor, val, test_reviews[0][:5], repeats=3)
     names = [r["name"] for r in records]
     assert names[:4] == ["fp32_val_accuracy", "fp32_val_reviews_per_s", "fp32_predict_model_p50_ms",
                          "fp32_predict_model_p95_ms"]
@@ -167,9 +179,13 @@ def test_batched_scoring_agrees_with_one_review_at_a_time(predictor, test_review
 # --- the app in its own process, and the command line ------------------------------------------------
 
 STUB_APP = textwrap.dedent("""
+    import os
+
     import gradio as gr
 
     def predict(text, model="default"):
+        with open(os.environ["ASKED_LOG"], "a") as log:
+            log.write(text + "\\n")
         return {"tokens": len(text.split()), "model": model}
 
     with gr.Blocks() as demo:
@@ -184,13 +200,19 @@ STUB_APP = textwrap.dedent("""
 def test_app_figures_from_a_running_app(tmp_path, tiny_checkpoint):
     app = tmp_path / "stub_app.py"
     app.write_text(STUB_APP)
-    with running_app(tiny_checkpoint, app=app) as running:
-        records = app_figures(running, "Not bad at all.", repeats=3, clients=2, requests_each=2)
+    asked = tmp_path / "asked.txt"
+    reviews = [f"review number {i}" for i in range(10)]
+    with running_app(tiny_checkpoint, app=app, env={"ASKED_LOG": str(asked)}) as running:
+        records = app_figures(running, reviews, repeats=3, clients=2, requests_each=2)
     names = [r["name"] for r in records]
-    assert names[:3] == ["startup_s", "predict_e2e_p50_ms", "predict_e2e_p95_ms"]
-    assert names[3:6] == ["classroom_p50_ms", "classroom_p95_ms", "classroom_requests_per_s"]
-    assert records[5]["n"] == 4
+    assert names[:5] == ["startup_s", "predict_e2e_p50_ms", "predict_e2e_p95_ms", "predict_e2e_repeat_p50_ms",
+                         "predict_e2e_repeat_p95_ms"]
+    assert names[5:8] == ["classroom_p50_ms", "classroom_p95_ms", "classroom_requests_per_s"]
+    assert records[7]["n"] == 4 and records[1]["reviews"] == records[5]["reviews"] == "distinct"
     assert_well_formed(records, names)
+    lines = asked.read_text().splitlines()
+    assert lines[:6] == reviews[:6]  # first answer, 2 warm-ups, 3 timed: each a new review
+    assert lines[6:11] == [reviews[0]] * 5 and sorted(lines[11:]) == reviews[6:]  # the repeat figure, a classroom
     assert running.process.poll() is not None  # stopped on leaving the block
 
 
@@ -198,7 +220,7 @@ def test_an_app_without_the_endpoint_is_a_clear_error(tmp_path, tiny_checkpoint)
     app = tmp_path / "no_endpoint.py"
     app.write_text(STUB_APP.replace('api_name="predict"', 'api_name="other"'))
     with running_app(tiny_checkpoint, app=app) as running, pytest.raises(AppError, match="/predict endpoint"):
-        app_figures(running, "Not bad at all.", repeats=1)
+        app_figures(running, [f"review {i}" for i in range(4)], repeats=1)
 
 
 def test_command_line_prints_json_lines(tiny_archive, tiny_checkpoint):

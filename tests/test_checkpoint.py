@@ -122,3 +122,28 @@ def test_card_names_the_pooled_layers_and_the_recurrent_start(tiny_checkpoint, t
     card = model_card(tmp_path)
     assert "maxmean pooling over time of every layer's outputs → 1 logit" in card
     assert "orthogonal start of the recurrent weights" in card
+
+
+def test_weights_changed_on_disk_are_refused_by_their_checksum(tiny_checkpoint, tmp_path):
+    """Bytes flipped inside a tensor still parse as safetensors; only the recorded sha256 can tell."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(tiny_checkpoint, folder, ignore=shutil.ignore_patterns("resume"))
+    config = json.loads((folder / "config.json").read_text())
+    assert set(config["sha256"]) == {"model.safetensors"}
+    weights = folder / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-8:] = bytes(255 - b for b in data[-8:])  # the last tensor's last values, the header untouched
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors is not the file that was saved"):
+        load_checkpoint(folder)
+    del config["sha256"]  # a checkpoint saved before checksums were recorded still loads
+    (folder / "config.json").write_text(json.dumps(config))
+    load_checkpoint(folder)
+
+
+@pytest.mark.parametrize("name", ["default", "rnn"])
+def test_shipped_checkpoints_record_a_checksum_for_every_weights_file(name):
+    from sentiment.predict import CHECKPOINTS
+    config = json.loads((CHECKPOINTS / name / "config.json").read_text())
+    assert set(config["sha256"]) == set(checkpoint.weights_index(config)["files"])
+    load_checkpoint(CHECKPOINTS / name)  # and they match

@@ -55,12 +55,16 @@ def test_train_evaluate_predict(tiny_archive, tmp_path):
     assert "python -m sentiment train --data" in card and "python -m sentiment evaluate" in card
 
     reviews = tmp_path / "reviews.txt"
-    reviews.write_text("A superb, moving film.\n\nAwful and boring.\n", encoding="utf-8")
+    reviews.write_text("A superb, moving film.\n\nAwful\x85 and\u2028 boring.\n", encoding="utf-8")
     predicted = cli("predict", "--checkpoint", out, "--json", "--file", reviews, "Great fun.")
     rows = [json.loads(line) for line in predicted.stdout.splitlines()]
-    assert len(rows) == 3  # the blank line is skipped
-    assert all(r["label"] in ("positive", "negative") and 0 <= r["prob_positive"] <= 1 for r in rows)
-    assert rows[2]["label"] == ("positive" if rows[2]["prob_positive"] >= 0.5 else "negative")
+    assert len(rows) == 4  # the argument, then one row per line of the file: U+0085 and U+2028 split nothing
+    assert [r.get("line") for r in rows] == [None, 1, 2, 3]
+    assert rows[2]["label"] is None and rows[2]["prob_positive"] is None  # the empty line, unlabelled
+    labelled = [rows[i] for i in (0, 1, 3)]
+    assert all(r["label"] in ("positive", "negative") and 0 <= r["prob_positive"] <= 1 for r in labelled)
+    assert rows[3]["label"] == ("positive" if rows[3]["prob_positive"] >= 0.5 else "negative")
+    assert rows[3]["text"].startswith("Awful")
 
 
 def test_missing_data_is_a_message_not_a_traceback(tmp_path):
@@ -86,9 +90,11 @@ def test_units_table(tiny_checkpoint, tiny_archive, capsys):
     table = load_unit_words(tiny_checkpoint)
     assert len(table["layers"]) == 2 and len(table["layers"][0]) == 12  # 2 layers x 12 units
     unit = table["layers"][1][0]
-    assert len(unit["excite"]) == 12 and unit["excite"][0][1] >= unit["excite"][-1][1]
-    assert unit["excite"][0][1] >= unit["inhibit"][0][1]
-    assert {w for w, _ in unit["excite"]} <= set(load_vocab(tiny_checkpoint))
+    assert len(unit["excite"]) <= 12 and len(unit["inhibit"]) <= 12 and unit["excite"] + unit["inhibit"]
+    excite, inhibit = [v for _, v in unit["excite"]], [v for _, v in unit["inhibit"]]
+    assert excite == sorted(excite, reverse=True) and inhibit == sorted(inhibit)  # strongest first
+    assert all(v > 0 for v in excite) and all(v < 0 for v in inhibit)
+    assert {w for w, _ in unit["excite"] + unit["inhibit"]} <= set(load_vocab(tiny_checkpoint))
 
 
 def load_vocab(directory):

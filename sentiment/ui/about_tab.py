@@ -6,11 +6,13 @@ The model card is read from the shipped checkpoints' metrics.json each time the 
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 
 from ..card import model_card as checkpoint_card
 from ..checkpoint import CheckpointError
 from ..predict import available_checkpoints
-from .models import checkpoints_dir
+from .models import checkpoints_dir, get_predictor
+from .predict_tab import EXAMPLES
 
 RECURRENCE = r"""
 ## What the network computes
@@ -46,10 +48,11 @@ READING = """
 * **How each token moved P(positive)**: the model reads left to right, so "P(positive) if the review
   ended here" is exact at every token. Each word is coloured by how much it changed that number: red
   pushed it up, purple down. Try *not bad at all*: watch *bad* pull the number down and see whether *not* and *at all* can win it
-  back. (The models shipped today get this one, and *This film is not terrible, it's great!*, wrong: negation
-  in a short sentence is still hard for them, which makes a good class discussion.)
+  back. The table below says what each shipped model answers for every example. Negation in a short
+  sentence is hard for them (the Behaviour tab measures how hard), which makes a good class discussion.
 * **The line of P(positive)**: the same numbers as a curve. Long reviews often change their mind;
-  the long example turns positive only in its last third.
+  the long example is written to turn positive in its last sentences. The table below says where each
+  model's line crosses 0.5 for the last time.
 * **The heatmap**: every unit (rows) of each layer at every token (columns); red is near +1, blue near
   -1. Hover for the token, the unit and its value, in percent of that range (73% is 0.73). Rows that
   light up on a few words are units that detect something; rows that change slowly carry memory.
@@ -60,6 +63,38 @@ READING = """
   add up to the logit exactly. Positive shares push toward *positive*.
 * **Compare**: the same review through two models, e.g. the LSTM and the plain RNN on a long review.
 """
+
+
+EXAMPLE_NAMES = ["clear positive", "clear negative", "negation: *Not bad at all.*",
+                 "negation: *This film is not terrible, it's great!*", "a late turn (the long example)"]
+
+
+def example_answers() -> str:
+    """What each shipped model answers for the Predict tab's examples, computed now from the checkpoints:
+    the label and P(positive), and, for a review whose line crosses 0.5, the token where it last does."""
+    models = {}
+    for name in available_checkpoints(checkpoints_dir()):
+        try:
+            models[name] = get_predictor(name)  # loaded once, shared with the Predict tab
+        except (KeyError, CheckpointError):
+            continue
+    if not models:
+        return ""
+    lines = ["#### What the shipped models answer for the examples", "",
+             "| example | " + " | ".join(f"`{name}`" for name in models) + " |", "|---|" + "---|" * len(models)]
+    for title, text in zip(EXAMPLE_NAMES, EXAMPLES):
+        lines.append(f"| {title} | " + " | ".join(answer(p.explain(text)) for p in models.values()) + " |")
+    return "\n".join(lines)
+
+
+def answer(e) -> str:
+    """"positive, P = 0.97" and, if the running prediction changed sides, where it last did."""
+    text = f"{e.label}, P = {e.prob_positive:.2f}"
+    sides = e.running_probs >= 0.5  # (T,)
+    changes = np.flatnonzero(sides[1:] != sides[:-1])
+    if len(changes):
+        text += f"; last crosses 0.5 at token {changes[-1] + 1} of {len(sides)}"
+    return text
 
 
 def model_card() -> str:
@@ -84,8 +119,12 @@ def model_card() -> str:
     ])
 
 
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]  # inline too
+
+
 def build():
-    gr.Markdown(RECURRENCE)
-    gr.Markdown(READING)
-    card = gr.Markdown(model_card)
+    gr.Markdown(RECURRENCE, latex_delimiters=LATEX, elem_id="about-recurrence")
+    gr.Markdown(READING, latex_delimiters=LATEX)
+    gr.Markdown(example_answers, elem_id="about-examples")  # computed when the page loads
+    card = gr.Markdown(model_card, latex_delimiters=LATEX)
     gr.Button("Refresh the model card", size="sm").click(model_card, None, card, api_name="model_card")

@@ -16,7 +16,7 @@ import pandas as pd
 from ..behaviour import FILE, checkpoint_report, failures, load_suite, results_from_report, stored_report
 from ..checkpoint import CheckpointError
 from .models import checkpoints_dir, get_predictor, model_choices
-from .predict_tab import PredictView, predict
+from .predict_tab import PredictView
 
 SPLIT_CHOICES = [("test half (reported only)", "test"), ("dev half (may guide model choices)", "dev"),
                  ("both halves", "all")]
@@ -123,7 +123,7 @@ def open_case(model_name: str, evt: gr.SelectData):
     row = evt.row_value
     edited_clicked = evt.index[1] == CASE_COLUMNS.index("edited text") and row[-1]
     text = row[-1] if edited_clicked else row[CASE_COLUMNS.index("text")]
-    return gr.Tabs(selected="predict"), text, model_name
+    return gr.Tabs(selected="predict"), text, model_name, True
 
 
 def build(view: PredictView, tabs: gr.Tabs):
@@ -148,6 +148,6 @@ def build(view: PredictView, tabs: gr.Tabs):
           [cases, summary], api_name="failing_cases")
     model.focus(lambda current: gr.Dropdown(choices=list(model_choices()), value=current), model, model,
                 api_visibility="private", show_progress="hidden")
-    cases.select(open_case, [model], [tabs, view.text, view.model], api_visibility="private").then(
-        predict, view.inputs, view.views, api_visibility="private")
+    # the text's change (and the model's, if it changed) then runs every view of the Predict tab
+    cases.select(open_case, [model], [tabs, view.text, view.model, view.opened], api_visibility="private")
 

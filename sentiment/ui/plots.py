@@ -8,10 +8,12 @@ Plotly 6+ sends numpy arrays as typed binary ("bdata"), and figures are built fr
 plotly's per-property validation (which costs more than the model itself), so a 512-token x 512-unit x
 2-layer heatmap takes a few milliseconds; hover text comes from the axes (one label per token), not per cell.
 The heatmap sends activations as int8 percents of the cell's range (-100 ... 100): a quarter of the
-float32 bytes, which keeps the app's answer under 100 ms with the 512-unit default model (figures:
-README, Performance; `python benchmarks/run.py --quick --only app`).
+float32 bytes, which shortens every answer of the app (figures: README, Performance;
+`python benchmarks/run.py --quick --only app`).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ import plotly.graph_objects as go
 
 from ..predict import Explanation
 
+SHORT_REVIEW_TOKENS = 30  # up to this many tokens, the line's x axis names each token
 HEATMAP_LAYER_PX = (120, 600)  # height of one layer's heatmap: 2 px per unit, within these bounds
 TOP_WORDS = 4  # words per unit shown in the table of top units
 
@@ -57,8 +60,16 @@ def prob_line(runs: dict[str, Explanation]) -> go.Figure:
              "y": e.running_probs, "customdata": e.tokens, "marker": {"size": 4},
              "hovertemplate": "%{x}: %{customdata}<br>P(positive) %{y:.3f}<extra>" + name + "</extra>"}
             for name, e in runs.items()]
-    layout = {"height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 40}, "showlegend": len(runs) > 1,
-              "xaxis": {"title": {"text": "token"}}, "yaxis": {"title": {"text": "P(positive)"}, "range": [0, 1]},
+    T = max(len(e.tokens) for e in runs.values())
+    first = next(iter(runs.values()))
+    # whole-number ticks; a short review is labelled with its own tokens
+    xaxis = ({"tickmode": "array", "tickvals": list(range(T)), "ticktext": token_labels(first.tokens),
+              "tickangle": -45} if T <= SHORT_REVIEW_TOKENS and len({len(e.tokens) for e in runs.values()}) == 1
+             else {"tickformat": "d", "dtick": max(1, math.ceil(T / 12))})
+    layout = {"height": 260, "margin": {"l": 50, "r": 10, "t": 10, "b": 60}, "showlegend": len(runs) > 1,
+              "xaxis": {"title": {"text": "token"}, **xaxis},
+              # a little room past 0 and 1, so that a line of P = 1.000 is not hidden under the plot's border
+              "yaxis": {"title": {"text": "P(positive)"}, "range": [-0.04, 1.04], "tickvals": [0, 0.25, 0.5, 0.75, 1]},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
     return go.Figure({"data": data, "layout": layout}, _validate=False)
@@ -90,6 +101,9 @@ def hidden_heatmap(e: Explanation) -> go.Figure:
                                           "ticktext": ["-1", "-0.5", "0", "0.5", "1"]}},
                   xaxis={"showticklabels": T <= 80, "tickangle": -60, "title": {"text": "token"}})
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+TOP_UNIT_COLUMNS = ["layer", "unit", "share of logit", "pushes toward"]
 
 
 def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:

@@ -19,15 +19,18 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from ..checkpoint import CheckpointError
 from ..data import DataError, resolve_data_path
 from ..predict import MAX_CHARS, Explanation, Predictor
+from ..text import split_lines
 from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
 from . import plots
 from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
 
-MAX_BATCH = 5000  # reviews per uploaded file: a 2-vCPU host labels about this many in a minute
+MAX_BATCH = 5000  # rows per uploaded file: IMDB-length reviews take a 2-vCPU host minutes at this count
 EMPTY = "Type or paste a movie review, then press **Predict** (or pick an example below)."
+PLACEHOLDER = EMPTY.replace("**", "")  # a placeholder shows text as it is, not Markdown
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control bytes, not newlines or tabs
 
 NEGATION = "This film is not terrible, it's great!"
@@ -77,6 +80,8 @@ def _load(model_name: str | None) -> tuple[Predictor | None, str]:
         return get_predictor(name), ""
     except KeyError as err:
         return None, str(err.args[0])
+    except CheckpointError as err:
+        return None, f"⚠️ The model **{name}** cannot be read, so nothing was predicted: {err}"
 
 
 def _unit_table(model_name: str | None) -> dict | None:
@@ -98,6 +103,14 @@ def truncation_notice(e: Explanation, max_len: int) -> str:
     if e.n_tokens > max_len:
         return f"✂️ This review has {e.n_tokens} tokens; the model reads the first {max_len}, so the rest was ignored."
     return f"✂️ This review is longer than {MAX_CHARS:,} characters; only the first {MAX_CHARS:,} were read."
+
+
+def known_notice(e: Explanation) -> str:
+    """How many of the tokens the model knows, when it does not know them all."""
+    if e.n_known == len(e.tokens):
+        return ""
+    return (f"It knew {e.n_known} of the {len(e.tokens)} tokens ({e.n_known / len(e.tokens):.0%}); "
+            "the others read as the unknown word `<unk>`.")
 
 
 def strongest_unit(e: Explanation, layer: int) -> int:
@@ -126,7 +139,7 @@ def describe_unit(words: dict | None, layer: int, unit: int) -> str:
     if words is None:
         return f"{title}. This checkpoint has no word lists for its units (no {UNITS_FILE}); see below."
     entry = words["layers"][layer][unit]
-    show = lambda pairs: ", ".join(f"{w} ({v:+.2f})" for w, v in pairs)
+    show = lambda pairs: ", ".join(f"{w} ({v:+.2f})" for w, v in pairs) or "no word (it averages the other side of 0 on every word)"
     return (f"{title}, averaged over {words['n_reviews']} IMDB reviews:  \n"
             f"fires most on: {show(entry['excite'])}  \nquietest on: {show(entry['inhibit'])}")
 
@@ -166,8 +179,13 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
         e = _explain(predictor, text)
     except ValueError as err:  # e.g. nothing but spaces once cleaned
         return f"{err} {EMPTY}", None, None, None, None, None, None, None
+    if e.n_known == 0:
+        return (f"**{predictor.name}** knows none of these {len(e.tokens)} tokens: every one reads as the unknown "
+                "word `<unk>`, so it has nothing to judge and gives no verdict. It learned English words from "
+                "IMDB reviews; emoji, other languages and made-up words are not among them."), *(None,) * 7
     notice = " ".join(filter(None, [
         f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
+        known_notice(e),
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
     words = _unit_table(model_name)
@@ -177,9 +195,17 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
             plots.top_units(e, words))
 
 
-def live_predict(text: str, model_name: str | None, layer: int | None, unit: int | None, live: bool):
-    """``predict`` as the user types, when they want it; otherwise leave every view as it is."""
-    return predict(text, model_name, layer, unit) if live else (gr.skip(),) * 8
+STALE = "The review changed: press **Predict** to read it (or tick *Update as I type*)."
+
+
+def on_text_change(text: str, model_name: str | None, layer: int | None, unit: int | None, live: bool,
+                   opened: bool = False):
+    """Any change of the review, typed, pasted or loaded: every view again when updates as you type are on,
+    or when the text was opened from an example or a failing case; otherwise every view cleared, so that no
+    view shows a result for a review that is no longer on screen. The last value resets ``opened``."""
+    if live or opened:
+        return (*predict(text, model_name, layer, unit), False)
+    return (STALE, *(None,) * 7, False)
 
 
 def compare(text: str, model_a: str | None = None, model_b: str | None = None):
@@ -196,6 +222,9 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
             e = _explain(predictor, text)
         except ValueError as err:
             return str(err), None, None, None, None, None
+        if e.n_known == 0:
+            return (f"**{predictor.name}** knows none of these tokens (all read as `<unk>`), so neither model "
+                    "gives a verdict."), None, None, None, None, None
         runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
         notes.append(truncation_notice(e, predictor.max_len))
     a, b = runs.values()
@@ -203,45 +232,79 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
             plots.delta_tokens(a), plots.delta_tokens(b), plots.prob_line(runs))
 
 
-def read_reviews_file(path: str) -> list[str]:
-    """Reviews from a .txt (one a line) or a .csv (a column named text or review, or its only column)."""
+def compare_titles(model_a: str | None, model_b: str | None):
+    """The compare view's labels and token rows are titled with the models' names."""
+    return (gr.Label(label=model_a), gr.Label(label=model_b), gr.HighlightedText(label=model_a),
+            gr.HighlightedText(label=model_b))
+
+
+def read_reviews_file(path: str) -> tuple[pd.DataFrame, str]:
+    """(the file's rows, in order, with every column it has; the name of the column holding the reviews).
+
+    A .txt has one review a line, split at newlines only (real reviews contain U+0085 and U+2028, which
+    ``str.splitlines`` would also split at); its rows get a ``line`` number. A .csv keeps all its columns
+    (an ``id`` survives into the predictions) and names its reviews ``text`` or ``review``, or has one column.
+    """
     raw = Path(path).read_bytes().decode("utf-8", "replace")
     if Path(path).suffix.lower() != ".csv":
-        return [line for line in raw.splitlines() if line.strip()]
-    table = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+        lines = split_lines(raw)
+        return pd.DataFrame({"line": range(1, len(lines) + 1), "review": lines}), "review"
+    try:
+        table = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise ValueError("the file is empty.") from None
     named = {c.strip().lower(): c for c in table.columns}
     column = named.get("text") or named.get("review") or (table.columns[0] if len(table.columns) == 1 else None)
     if column is None:
         raise ValueError(f"The CSV needs a column named 'text' or 'review'; it has: {', '.join(table.columns)}.")
-    return table[column].tolist()
+    return table, column
+
+
+SHOWN_REVIEW_CHARS = 120  # the table on the page shows the start of each review; the CSV keeps it whole
 
 
 def batch(file: str | None, model_name: str | None = None):
-    """Label every review in an uploaded file: (notice, table, path of a CSV to download)."""
+    """Label every review in an uploaded file: (notice, table, path of a CSV to download).
+
+    Row N of the predictions is row N of the file (empty rows stay, unlabelled); the label and P(positive)
+    come first, then the file's own columns."""
     if not file:
         return "Upload a .txt file (one review per line) or a .csv file with a 'text' or 'review' column.", None, None
     try:
-        reviews = read_reviews_file(file)
+        rows, column = read_reviews_file(file)
     except (ValueError, pd.errors.ParserError) as err:
         return f"Could not read {Path(file).name}: {err}", None, None
+    if not len(rows):
+        return f"{Path(file).name} holds no reviews: one review a line in a .txt, or rows under a header in a .csv.", None, None
     predictor, problem = _load(model_name)
     if predictor is None:
         return problem, None, None
-    cut = len(reviews) > MAX_BATCH
-    reviews = [clean_input(r) for r in reviews[:MAX_BATCH]]
+    cut = len(rows) > MAX_BATCH
+    rows = rows.iloc[:MAX_BATCH]
+    reviews = [clean_input(r) for r in rows[column]]
     filled = [i for i, r in enumerate(reviews) if r.strip()]
-    table = pd.DataFrame({"review": reviews, "label": "", "prob_positive": np.nan, "tokens": 0, "truncated": False})
+    if not filled:
+        return f"Every row of {Path(file).name} is empty: nothing to label.", None, None
+    labels, probs = [""] * len(reviews), [np.nan] * len(reviews)
+    tokens, truncated = [0] * len(reviews), [False] * len(reviews)
     for i, p in zip(filled, predictor.predict([reviews[i] for i in filled])):
-        table.loc[i, ["label", "prob_positive", "tokens", "truncated"]] = [p.label, round(p.prob_positive, 4),
-                                                                           p.n_tokens, p.truncated]
+        labels[i], probs[i], tokens[i], truncated[i] = p.label, round(p.prob_positive, 4), p.n_tokens, p.truncated
+    ours = {"label": labels, "prob_positive": probs, "tokens": tokens, "truncated": truncated}
+    # a file that has a column of that name already (a labelled set, say) keeps it; ours say "predicted"
+    ours = {(f"predicted_{k}" if k in rows.columns else k): v for k, v in ours.items()}
+    first, last = list(ours)[:2], list(ours)[2:]
+    table = pd.concat([pd.DataFrame({k: ours[k] for k in first}), rows.reset_index(drop=True),
+                       pd.DataFrame({k: ours[k] for k in last})], axis=1)
     out = Path(tempfile.mkdtemp(prefix="predictions-")) / "predictions.csv"
     table.to_csv(out, index=False)
-    notice = f"**{predictor.name}** labelled {len(filled)} reviews: {int((table.label == 'positive').sum())} positive."
+    notice = f"**{predictor.name}** labelled {len(filled)} reviews: {labels.count('positive')} positive."
     if cut:
-        notice += f" Only the first {MAX_BATCH} were read; split the file to label the rest."
-    if len(filled) < len(reviews):
-        notice += f" {len(reviews) - len(filled)} empty rows were left unlabelled."
-    return notice, table.assign(review=table.review.str.slice(0, 200)), str(out)
+        notice += f" Only the first {MAX_BATCH} rows were read; split the file to label the rest."
+    empty = len(reviews) - len(filled)
+    if empty:
+        notice += f" {empty} empty {'row was' if empty == 1 else 'rows were'} left unlabelled."
+    shown = table.assign(**{column: table[column].str.slice(0, SHOWN_REVIEW_CHARS)})
+    return notice, shown, str(out)
 
 
 def _under(path: Path, folder: Path) -> bool:
@@ -304,6 +367,7 @@ class PredictView:
     """The predict tab's components that other tabs drive (the behaviour tab opens a case here)."""
     text: gr.Textbox
     model: gr.Dropdown
+    opened: gr.Checkbox  # set it with the text, and the text's change runs every view whatever "Update as I type"
     inputs: list  # text, model, layer, unit: what ``predict`` reads
     views: list  # what ``predict`` returns, in its order
 
@@ -311,18 +375,21 @@ class PredictView:
 def build() -> PredictView:
     names = list(model_choices())
     second = "rnn" if "rnn" in names else (names[1] if len(names) > 1 else (names[0] if names else None))
-    dropdown = lambda label, value: gr.Dropdown(names, value=value, label=label, allow_custom_value=True)
+    dropdown = lambda label, value, elem_id=None: gr.Dropdown(names, value=value, label=label, allow_custom_value=True,
+                                                              elem_id=elem_id, scale=2, min_width=300)  # whole run names
     with gr.Row():
         with gr.Column(scale=3):
-            text = gr.Textbox(label="Review", lines=5, max_length=MAX_CHARS, placeholder=EMPTY, elem_id="review")
+            text = gr.Textbox(label="Review", lines=5, max_length=MAX_CHARS, placeholder=PLACEHOLDER, elem_id="review")
             with gr.Row():
-                model = dropdown("Model", names[0] if names else None)
+                model = dropdown("Model", names[0] if names else None, "model")
                 live = gr.Checkbox(True, label="Update as I type")
+                opened = gr.Checkbox(False, visible=False)  # set with a text loaded from an example or a case
                 submit = gr.Button("Predict", variant="primary")
         with gr.Column(scale=2):
             label = gr.Label(label="Prediction", num_top_classes=2, elem_id="label")
-            notice = gr.Markdown(EMPTY)
-    examples = gr.Examples(EXAMPLES, text, label="Examples: clear positive, clear negative, negation, a late turn")
+            notice = gr.Markdown(EMPTY, elem_id="notice")
+    examples = gr.Examples([[e, True] for e in EXAMPLES], [text, opened],
+                           label="Examples: clear positive, clear negative, negation, a late turn")
     tokens = gr.HighlightedText(label="How each token moved P(positive): red up, purple down", show_legend=True,
                                 elem_id="tokens")
     line = gr.Plot(label="P(positive) if the review ended here")
@@ -337,7 +404,8 @@ def build() -> PredictView:
             unit = gr.Number(-1, label="Unit (-1: the strongest)", precision=0, minimum=-1)
         unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True)
         unit_text = gr.Markdown()
-        top = gr.Dataframe(label="Units that weigh most in this prediction", interactive=False)
+        top = gr.Dataframe(headers=plots.TOP_UNIT_COLUMNS, label="Units that weigh most in this prediction",
+                           interactive=False)
         with gr.Row():
             status = gr.Markdown(units_status_text(names[0] if names else None))
             compute = gr.Button("Compute unit words", visible=False, size="sm")
@@ -345,25 +413,27 @@ def build() -> PredictView:
         model_b = dropdown("Second model", second)
         compare_button = gr.Button("Compare")
         compare_notice = gr.Markdown()
+        first_name = names[0] if names else None
         with gr.Row():
-            label_a, label_b = gr.Label(label="First model"), gr.Label(label="Second model")
+            label_a, label_b = gr.Label(label=first_name), gr.Label(label=second)
         with gr.Row():
-            tokens_a, tokens_b = gr.HighlightedText(show_legend=True), gr.HighlightedText(show_legend=True)
+            tokens_a = gr.HighlightedText(show_legend=True, label=first_name)
+            tokens_b = gr.HighlightedText(show_legend=True, label=second)
         compare_line = gr.Plot(label="P(positive) for both models")
     with gr.Accordion("Label a file of reviews", open=False):
         upload = gr.File(label=".txt (one review per line) or .csv (a 'text' or 'review' column)",
-                         file_types=[".txt", ".csv"])
+                         file_types=[".txt", ".csv"], elem_id="batch-file")
         batch_button = gr.Button("Label them")
-        batch_notice = gr.Markdown()
-        batch_table = gr.Dataframe(label="Predictions", interactive=False)
+        batch_notice = gr.Markdown(elem_id="batch-notice")
+        batch_table = gr.Dataframe(label="Predictions", interactive=False, wrap=True, elem_id="batch-table")
         batch_file = gr.File(label="Download predictions.csv")
 
     views = [notice, label, tokens, line, heatmap, unit_tokens, unit_text, top]
     inputs = [text, model, layer, unit]
     gr.on([submit.click, text.submit], predict, inputs, views, api_name="predict")
-    text.input(live_predict, [*inputs, live], views, api_visibility="undocumented", api_name="predict_live",
-               trigger_mode="always_last", show_progress="hidden")
-    examples.load_input_event.then(predict, inputs, views, api_visibility="private")
+    text.change(on_text_change, [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
+                api_name="predict_live", trigger_mode="always_last", show_progress="hidden")
+    model.change(predict, inputs, views, api_visibility="private")  # a view never shows another model's answer
     gr.on([layer.input, unit.input], unit_view, inputs, [unit_tokens, unit_text], api_name="unit",
           show_progress="hidden")
     top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
@@ -371,11 +441,13 @@ def build() -> PredictView:
     model_b.focus(refresh_models, model_b, model_b, api_visibility="undocumented", show_progress="hidden")
     model.change(units_status, model, [status, compute], api_name="units_status")
     compute.click(compute_units, model, status, api_name="compute_units")
+    gr.on([model.change, model_b.change], compare_titles, [model, model_b], [label_a, label_b, tokens_a, tokens_b],
+          api_visibility="private", show_progress="hidden")
     compare_button.click(compare, [text, model, model_b],
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
     batch_button.click(batch, [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()
-    return PredictView(text, model, inputs, views)
+    return PredictView(text, model, opened, inputs, views)
 
 
 def _select_unit(text: str, model_name: str | None, layer, unit, evt: gr.SelectData):

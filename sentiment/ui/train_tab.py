@@ -20,6 +20,10 @@ ALL_REVIEWS = 25_000  # the official training split; validation is held out of i
 RANGES = {  # the sliders' ends; the handler checks the same bounds, with messages that name the field
     "Layers": (1, 4), "Hidden size": (8, 512), "Embedding size": (8, 512), "Epochs": (1, 50),
     "Batch size": (1, 512), "Maximum review length": (8, 2048), "Training reviews": (MIN_TRAIN, ALL_REVIEWS)}
+# the form's defaults: a class demo (benchmarks/run.py --only classroom times this very run)
+CLASSROOM = {"cell": "lstm", "layers": 2, "hidden_size": 64, "embed_dim": 64, "epochs": 5, "lr": 5e-3,
+             "batch_size": 32, "max_len": 256, "n_train": 2000, "test_on": "sample"}
+EPOCH_ORDER = [str(epoch) for epoch in range(1, 51)]  # the curves' x axis in order; RANGES["Epochs"] ends at 50
 TABLE_COLUMNS = ["epoch", "train loss", "train acc", "val loss", "val acc", "seconds", "tokens/s", "note"]
 
 
@@ -53,13 +57,21 @@ def run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, ma
     return RunRequest(options, cfg, full_test=test_on == "full")
 
 
+def refused(message: str):
+    """A start that cannot go ahead: the sentence in the status and as a notice; every other view stays."""
+    gr.Warning(message)
+    return f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+
 def start_training(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train, test_on):
-    """Start a run and stream it: (status, epoch table, loss curves, accuracy curves, result)."""
+    """Start a run and stream it: (status, epoch table, loss curves, accuracy curves, result).
+    A refused start (a bad value, a run already going) says why in the status and leaves the rest as it was."""
     try:
         job = training_job.start(run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size,
                                              max_len, n_train, test_on))
     except (ValueError, training_job.Busy) as err:
-        raise gr.Error(str(err), print_exception=False) from None
+        yield refused(str(err))
+        return
     yield from _stream(job)
 
 
@@ -67,15 +79,17 @@ def watch_training():
     """Stream the current (or last) run, e.g. after reopening the page."""
     job = training_job.current()
     if job is None:
-        raise gr.Error("No training run since the app started: fill in the form and press Start.",
-                       print_exception=False)
+        yield refused("No training run since the app started: fill in the form and press Start.")
+        return
     yield from _stream(job)
 
 
-def stop_training() -> str:
+def stop_training():
+    """Stop the run that is going; with none going, a notice, and the last run's status stays on screen."""
     job = training_job.current()
     if job is None or job.snapshot().finished:
-        return "No training run is going."
+        gr.Info("No training run is going.")
+        return gr.skip()
     job.stop()
     return f"Stopping **{job.snapshot().name}** after the current batch; the best epoch so far is kept."
 
@@ -83,8 +97,8 @@ def stop_training() -> str:
 def _stream(job):
     for snapshot in job.follow():
         yield render(snapshot)
-    if snapshot.error:
-        raise gr.Error(f"Training failed: {snapshot.error}", print_exception=False)
+    if snapshot.error:  # the status says "Failed: ..." already; the notice makes sure it is seen
+        gr.Warning(f"Training failed: {snapshot.error}")
 
 
 def render(s: Snapshot) -> tuple[str, pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, str]:
@@ -121,7 +135,8 @@ def curves(s: Snapshot, metric: str) -> pd.DataFrame | None:
     if not s.records:
         return None
     name = {"loss": "loss", "acc": "accuracy"}[metric]
-    rows = [(r.epoch, split, getattr(r, f"{prefix}_{metric}"))
+    # epochs as labels, not numbers: a numeric axis puts ticks at 1.5, 2.5 ... (their order: EPOCH_ORDER)
+    rows = [(str(r.epoch), split, getattr(r, f"{prefix}_{metric}"))
             for r in s.records for split, prefix in (("train", "train"), ("validation", "val"))]
     return pd.DataFrame(rows, columns=["epoch", "split", name])
 
@@ -149,7 +164,8 @@ def build():
     most = cap or ALL_REVIEWS
     gr.Markdown("Train a model here and watch it learn, epoch by epoch: the same loop as "
                 "`python -m sentiment train`. The defaults (a small LSTM, 2,000 reviews, 5 epochs) suit a class "
-                "demo of well under a minute on a 2-core CPU; all 25,000 reviews at full size want a GPU. The best epoch is saved under `runs/` and appears in the "
+                "demo of about a minute on a 2-core CPU; all 25,000 reviews at "
+                "full size want a GPU. The best epoch is saved under `runs/` and appears in the "
                 "Predict tab. One run at a time, for everyone using this app.")
     if not enabled:
         gr.Markdown(f"**Training is switched off on this server** (`{training_job.ENV_TRAINING}=off`).")
@@ -157,18 +173,19 @@ def build():
         gr.Markdown(f"This server trains on at most {cap:,} reviews per run (`{training_job.ENV_MAX_TRAIN}`).")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
+            d = CLASSROOM
             form = [
-                gr.Radio(list(CELLS), value="lstm", label="Cell", info="rnn: the plain tanh cell; gru, lstm: gated"),
-                _slider("Layers", 2),
-                _slider("Hidden size", 64, step=8, info="units per layer"),
-                _slider("Embedding size", 64, step=8),
-                _slider("Epochs", 5),
-                gr.Number(5e-3, label="Learning rate", info="peak of Adam's schedule (warm-up, then cosine decay)"),
-                _slider("Batch size", 32),
-                _slider("Maximum review length", 256, step=8, info="tokens read of each review"),
-                gr.Slider(MIN_TRAIN, most, value=min(2000, most), step=100, label="Training reviews",
+                gr.Radio(list(CELLS), value=d["cell"], label="Cell", info="rnn: the plain tanh cell; gru, lstm: gated"),
+                _slider("Layers", d["layers"]),
+                _slider("Hidden size", d["hidden_size"], step=8, info="units per layer"),
+                _slider("Embedding size", d["embed_dim"], step=8),
+                _slider("Epochs", d["epochs"]),
+                gr.Number(d["lr"], label="Learning rate", info="peak of Adam's schedule (warm-up, then cosine decay)"),
+                _slider("Batch size", d["batch_size"]),
+                _slider("Maximum review length", d["max_len"], step=8, info="tokens read of each review"),
+                gr.Slider(MIN_TRAIN, most, value=min(d["n_train"], most), step=100, label="Training reviews",
                           info=f"a few hundred for a class demo; {ALL_REVIEWS:,} = all (22,500 train, 2,500 validate)"),
-                gr.Radio([(f"a sample of {TEST_SAMPLE:,}", "sample"), ("all 25,000", "full")], value="sample",
+                gr.Radio([(f"a sample of {TEST_SAMPLE:,}", "sample"), ("all 25,000", "full")], value=d["test_on"],
                          label="Test the best epoch on"),
             ]
             with gr.Row():
@@ -180,9 +197,9 @@ def build():
             result = gr.Markdown(elem_id="train-result")
             with gr.Row():
                 loss_plot = gr.LinePlot(x="epoch", y="loss", color="split", title="Loss", height=260,
-                                        elem_id="train-loss")
+                                        sort=EPOCH_ORDER, elem_id="train-loss")
                 acc_plot = gr.LinePlot(x="epoch", y="accuracy", color="split", title="Accuracy", height=260,
-                                       elem_id="train-accuracy")
+                                       sort=EPOCH_ORDER, elem_id="train-accuracy")
             table = gr.Dataframe(headers=TABLE_COLUMNS, label="Epochs", interactive=False, elem_id="train-epochs")
     outputs = [status, table, loss_plot, acc_plot, result]
     streaming = dict(outputs=outputs, show_progress="minimal", concurrency_id="train", concurrency_limit=8)
