@@ -108,6 +108,17 @@ def predict_model(predictor: Predictor, texts: list[str], repeats: int, name: st
     return latency_records(name, seconds, tokens=n_tokens, threads=threads_used, reviews="distinct", **extra)
 
 
+def suggest_edits_figures(predictor: Predictor, texts: list[str], repeats: int, model_p50_ms: float) -> list[dict]:
+    """p50/p95 of ``edits.suggest_edits`` (the editor's batched search of one-word edits), one distinct
+    review a call, and its p50 as a multiple of ``predict_model_p50_ms`` from the same run."""
+    from sentiment.edits import suggest_edits
+    seconds = time_each(lambda text: suggest_edits(predictor, text), texts[:repeats + 2])
+    records = latency_records("suggest_edits", seconds, reviews="distinct",
+                              tokens=int(np.median([len(predictor.explain(t).tokens) for t in texts[2:repeats + 2]])))
+    return records + [record("suggest_edits_vs_predict_model", records[0]["value"] / model_p50_ms, "x",
+                             note="suggest_edits p50 over predict_model p50, same run")]
+
+
 def first_call(checkpoint, text: str) -> list[dict]:
     """What a cold model costs: loading the checkpoint, then the first and the second explain."""
     start = time.perf_counter()

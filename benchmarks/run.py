@@ -117,7 +117,10 @@ def run(args, sizes: Sizes) -> int:
     if "predict" in groups:
         say("predict: Predictor.explain, batch of one, every per-token view")
         emit_all(figures.first_call(checkpoint, review))
-        emit_all(figures.predict_model(predictor, reviews, sizes.predict_repeats))
+        model_figures = figures.predict_model(predictor, reviews, sizes.predict_repeats)
+        emit_all(model_figures)
+        emit_all(figures.suggest_edits_figures(predictor, reviews, min(sizes.predict_repeats, 10),
+                                               model_figures[0]["value"]))
         emit_all(figures.predict_model(predictor, reviews, sizes.predict_repeats, name="predict_model_1thread",
                                        threads=1))
         with figures.onednn(False):

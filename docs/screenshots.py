@@ -1,7 +1,7 @@
 """Screenshots of the app on the real data, for the README: the predict tab reading a real review,
 the behaviour tab, and the train tab after a classroom run with the form's defaults (2,000 reviews, 5 epochs).
 
-    python docs/screenshots.py --data aclImdb_v1.tar.gz     # writes docs/predict.png, behaviour.png, train.png
+    python docs/screenshots.py --data aclImdb_v1.tar.gz     # docs/predict.png, edit.png, behaviour.png, train.png
     python docs/screenshots.py --data aclImdb_v1.tar.gz --no-train   # the first two only
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright's Python package, as the browser tests do.
@@ -52,6 +52,23 @@ def main() -> None:
         page.locator("#tokens").get_by_text("movie").first.wait_for(timeout=30_000)
         page.wait_for_timeout(1500)  # let the plots finish drawing
         page.screenshot(path=str(ROOT / "docs" / "predict.png"), full_page=True)
+
+        page.fill("#review textarea", "Not bad at all.")
+        page.get_by_text("Edit a word, watch the verdict").click()
+        page.get_by_role("button", name="Start from the review above").click()
+        expect(page.locator("#edited textarea")).to_have_value("Not bad at all.", timeout=30_000)
+        page.fill("#edited textarea", "Not good at all.")
+        page.locator("#edit-compare").click()
+        expect(page.locator("#edit-notice")).to_contain_text("→", timeout=30_000)
+        page.get_by_role("button", name="Suggest edits").click()
+        expect(page.locator("#suggestions")).to_contain_text("delete", timeout=30_000)
+        from sentiment.edits import suggest_edits
+        from sentiment.predict import Predictor
+        top = suggest_edits(Predictor.load(), "Not bad at all.").suggestions[0]  # apply the top suggestion
+        page.locator("#suggestions").get_by_text(top.text, exact=True).filter(visible=True).first.click()
+        expect(page.locator("#edited textarea")).to_have_value(top.text, timeout=30_000)
+        page.wait_for_timeout(2000)
+        page.locator("#edit-view").screenshot(path=str(ROOT / "docs" / "edit.png"))
 
         page.get_by_role("tab", name="Behaviour").click()
         expect(page.locator("#behaviour-cases")).to_contain_text("Not", timeout=60_000)

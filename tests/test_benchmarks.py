@@ -231,7 +231,7 @@ def test_command_line_prints_json_lines(tiny_archive, tiny_checkpoint):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     names = [r["name"] for r in records]
     assert names[0] == "cpu_count" and names[-1] == "benchmark_wall_s"
-    assert {"predict_model_p50_ms", "predict_model_p95_ms", "predict_model_1thread_p50_ms",
+    assert {"predict_model_p50_ms", "predict_model_p95_ms", "predict_model_1thread_p50_ms", "suggest_edits_p50_ms",
             "predict_model_no_onednn_p50_ms", "inspect_inference_mode_p50_ms"} <= set(names)
     assert all({"name", "value", "unit"} <= set(r) for r in records)
 
@@ -254,3 +254,10 @@ def test_int8_reviews_are_held_out_even_for_a_checkpoint_trained_on_every_review
     assert (again.ids == split.ids).all()  # a seeded sample
     whole, _ = figures.held_out_reviews(no_val, n=None)
     assert whole is prepared.test
+
+
+def test_suggest_edits_figures_use_distinct_reviews_and_compare_with_the_model(predictor, test_reviews):
+    records = figures.suggest_edits_figures(predictor, test_reviews[0][:5], repeats=3, model_p50_ms=2.0)
+    assert [r["name"] for r in records] == ["suggest_edits_p50_ms", "suggest_edits_p95_ms",
+                                            "suggest_edits_vs_predict_model"]
+    assert records[0]["reviews"] == "distinct" and records[2]["value"] == pytest.approx(records[0]["value"] / 2.0, rel=1e-3)

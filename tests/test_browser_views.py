@@ -78,3 +78,38 @@ def test_the_batch_table_leads_with_label_and_probability(page, app_env, tmp_pat
     assert box["x"] <= cell["x"] and cell["x"] + cell["width"] <= box["x"] + box["width"]  # not scrolled off
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "batch.png", full_page=True)
+
+
+def test_edit_a_word_and_apply_a_suggestion_in_the_browser(page, app_env):
+    review = page.locator("#review textarea")
+    review.fill("Not bad at all.")
+    page.get_by_text("Edit a word, watch the verdict").click()
+    page.get_by_role("button", name="Start from the review above").click()
+    edited = page.locator("#edited textarea")
+    expect(edited).to_have_value("Not bad at all.", timeout=20_000)
+    edited.fill("Not good at all.")
+    page.locator("#edit-compare").click()
+    expect(page.locator("#edit-notice")).to_contain_text("→", timeout=20_000)
+    for side in ("original", "edit"):
+        expect(page.locator(f"#edit-label-{side}")).to_contain_text("positive")
+    expect(page.locator('#edit-lines .scatterlayer .trace')).to_have_count(2, timeout=20_000)  # both lines
+    page.get_by_role("button", name="Suggest edits").click()
+    first = page.locator("#suggestions").get_by_text("Not ", exact=False).filter(visible=True)
+    expect(first.first).to_be_visible(timeout=20_000)
+    suggested = tab.get_predictor("default")  # the same model the page uses
+    from sentiment.edits import suggest_edits
+    top = suggest_edits(suggested, "Not bad at all.").suggestions[0]
+    page.locator("#suggestions").get_by_text(top.text, exact=True).filter(visible=True).first.click()
+    expect(edited).to_have_value(top.text, timeout=20_000)
+    expect(page.locator("#edit-notice")).to_contain_text(f"{top.prob:.3f}", timeout=20_000)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "edit.png", full_page=True)
+
+
+def test_an_example_fills_the_review_and_every_view_even_with_live_updates_off(page, app_env):
+    page.get_by_label("Update as I type").uncheck()
+    page.get_by_text("Not bad at all.", exact=True).first.click()
+    expect(page.locator("#review textarea")).to_have_value("Not bad at all.", timeout=20_000)
+    p = tab.get_predictor("default").explain("Not bad at all.").prob_positive
+    expect(_notice(page)).to_contain_text(f"P(positive) = {p:.3f}", timeout=20_000)
+    expect(page.get_by_text("true", exact=True)).to_have_count(0)  # the hidden flag is not shown as a column

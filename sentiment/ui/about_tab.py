@@ -62,6 +62,18 @@ READING = """
 * **Units that weigh most**: each top-layer unit's share of the final logit; the shares and the bias
   add up to the logit exactly. Positive shares push toward *positive*.
 * **Compare**: the same review through two models, e.g. the LSTM and the plain RNN on a long review.
+* **Edit a word, watch the verdict**: change one word and see both readings side by side, aligned where
+  the two reviews agree, or let the model suggest the one-word edits that move it most.
+* **Two answers to "which word mattered?"** They measure different things, and each can mislead.
+  *Moved P when read* is what a word did at the moment it was read: the step in the running
+  P(positive), given only the words before it. It cannot see what comes after, so the *bad* in
+  *not bad at all* is blamed in full even if *at all* later takes it back, and an early word that the
+  end of the review overrules still looks important. *Leave-one-out* asks how the final answer
+  changes if the word is not there. It sees the whole review, but it misleads where words back each
+  other up (take out one of two *great*s and the other still carries the verdict, so neither looks
+  important) and where the shorter review says something else (without *not*, the sentence means the
+  opposite). When P(positive) is already 1.000, both are near zero for every word: the model is too
+  sure for either measure to show anything.
 """
 
 

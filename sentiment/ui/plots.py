@@ -121,3 +121,24 @@ def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
             row["quiet on"] = ", ".join(w for w, _ in words["layers"][layer][unit]["inhibit"][:TOP_WORDS])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def edit_tokens(e: Explanation, marked: set[int]) -> list[tuple[str, str | None]]:
+    """A review's tokens for gr.HighlightedText, the ones an edit touched marked "changed"."""
+    return [(_shown(t), "changed" if i in marked else None) for i, t in enumerate(e.tokens)]
+
+
+def edit_lines(original: Explanation, edited: Explanation, edited_x: np.ndarray) -> go.Figure:
+    """Both lines of P(positive) on the original's token axis: the edit's tokens placed where they line up
+    (``edits.aligned_positions``), so the two lines part where the edit is and meet again where they agree."""
+    data = [{"type": "scatter", "mode": "lines+markers", "name": name, "x": x, "y": e.running_probs,
+             "customdata": e.tokens, "marker": {"size": 4}, "line": {"dash": dash},  # the edit dotted over the original
+             "hovertemplate": "%{customdata}<br>P(positive) %{y:.3f}<extra>" + name + "</extra>"}
+            for name, e, x, dash in (("original", original, np.arange(len(original.tokens)), "solid"),
+                                     ("edit", edited, edited_x, "dot"))]
+    layout = {"height": 280, "margin": {"l": 50, "r": 10, "t": 10, "b": 60}, "showlegend": True,
+              "xaxis": {"title": {"text": "token of the original"}, "tickformat": "d"},
+              "yaxis": {"title": {"text": "P(positive)"}, "range": [-0.04, 1.04], "tickvals": [0, 0.25, 0.5, 0.75, 1]},
+              "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
+                          "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

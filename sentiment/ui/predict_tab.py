@@ -388,7 +388,8 @@ def build() -> PredictView:
         with gr.Column(scale=2):
             label = gr.Label(label="Prediction", num_top_classes=2, elem_id="label")
             notice = gr.Markdown(EMPTY, elem_id="notice")
-    examples = gr.Examples([[e, True] for e in EXAMPLES], [text, opened],
+    examples = gr.Examples([[e, True] for e in EXAMPLES], [text, opened],  # opened: every view, whatever "live"
+                           example_labels=[e if len(e) <= 60 else e[:57] + "..." for e in EXAMPLES],
                            label="Examples: clear positive, clear negative, negation, a late turn")
     tokens = gr.HighlightedText(label="How each token moved P(positive): red up, purple down", show_legend=True,
                                 elem_id="tokens")
@@ -420,6 +421,8 @@ def build() -> PredictView:
             tokens_a = gr.HighlightedText(show_legend=True, label=first_name)
             tokens_b = gr.HighlightedText(show_legend=True, label=second)
         compare_line = gr.Plot(label="P(positive) for both models")
+    from . import edit_view  # it uses this module's handlers
+    edit_view.build(text, model, opened)
     with gr.Accordion("Label a file of reviews", open=False):
         upload = gr.File(label=".txt (one review per line) or .csv (a 'text' or 'review' column)",
                          file_types=[".txt", ".csv"], elem_id="batch-file")
