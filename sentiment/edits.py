@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from .model import SentimentRNN
-from .text import clean_text, tokenize_many
+from .text import clean_text, spacy_tokens, tokenize_many
 
 NEGATORS = ("not", "never", "n't")
 AUXILIARIES = ("is", "was", "are", "were", "do", "does", "did", "could", "would", "should", "can", "will", "has",
@@ -208,6 +208,7 @@ class Suggestion:
 class EditSearch:
     original_prob: float
     tokens: list[str]  # the original's tokens, as read
+    running_deltas: np.ndarray  # (T,) how much each token moved P(positive) when it was read
     leave_one_out: np.ndarray  # (T,) P(positive) without each token; NaN where the search did not try it
     suggestions: list[Suggestion]  # the k that move P(positive) most, largest move first
     n_candidates: int  # edits scored
@@ -274,10 +275,8 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     most, with the leave-one-out P of the tokens tried, all scored in one batched pass from the
     original's states. A long review's edits are tried at the tokens that moved P(positive) most,
     within a budget of STEP_BUDGET token-steps: every edit costs the tokens after it."""
-    from .text import _spacy_tokenizer
-
     cleaned = clean_text(text)
-    words = [t for t in _spacy_tokenizer()(cleaned) if not t.is_space]
+    words = spacy_tokens(cleaned)
     tokens = [t.lower_ if predictor.lowercase else t.text for t in words]
     if sum(any(ch.isalnum() for ch in t) for t in tokens) < 2:
         raise ValueError("Suggestions need a review of at least two words: one word alone has no context to edit.")
@@ -325,7 +324,7 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
             chosen[n] = (chosen[n][0], chosen[n][1], float(p))
     suggestions = [Suggestion(edit.kind, edit.description, edited, p, p - p0, (p >= 0.5) != (p0 >= 0.5))
                    for edit, edited, p in sorted(chosen, key=lambda c: -abs(c[2] - p0))]
-    return EditSearch(p0, tokens[:T], loo, suggestions, len(edits), tried)
+    return EditSearch(p0, tokens[:T], deltas, loo, suggestions, len(edits), tried)
 
 
 @dataclass

@@ -55,6 +55,11 @@ def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512):
         yield [t.lower_ if lowercase else t.text for t in doc if not t.is_space]
 
 
+def spacy_tokens(cleaned: str) -> list:
+    """spaCy's tokens of an already cleaned text, whitespace dropped; each knows its offset (``.idx``)."""
+    return [t for t in _spacy_tokenizer()(cleaned) if not t.is_space]
+
+
 def tokenize(text: str, lowercase: bool = True) -> list[str]:
     return next(tokenize_many([text], lowercase))
 

@@ -124,3 +124,9 @@ def test_edit_endpoints_through_the_client(client):
     assert "→" in notice and alignment["data"] == [["replace", "bad", "good"]]
     notice, table, importance = client.predict(REVIEW, api_name="/suggest_edits")
     assert len(table["data"]) == 10 and table["headers"][0] == "edit"
+
+
+def test_the_search_reports_the_running_change_the_explanation_shows(tiny_checkpoint):
+    predictor = Predictor.load(tiny_checkpoint)
+    found = suggest_edits(predictor, REVIEW)
+    np.testing.assert_allclose(found.running_deltas, predictor.explain(REVIEW).deltas, atol=1e-6)

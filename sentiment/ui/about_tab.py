@@ -5,6 +5,8 @@ The model card is read from the shipped checkpoints' metrics.json each time the 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import gradio as gr
 import numpy as np
 
@@ -90,8 +92,13 @@ def example_answers() -> str:
             models[name] = get_predictor(name)  # loaded once, shared with the Predict tab
         except (KeyError, CheckpointError):
             continue
-    if not models:
-        return ""
+    return _example_table(tuple(models.items())) if models else ""
+
+
+@lru_cache(maxsize=4)
+def _example_table(models: tuple) -> str:
+    """The table for these (name, Predictor) pairs; a Predictor is reloaded, so a new one when saved again."""
+    models = dict(models)
     lines = ["#### What the shipped models answer for the examples", "",
              "| example | " + " | ".join(f"`{name}`" for name in models) + " |", "|---|" + "---|" * len(models)]
     for title, text in zip(EXAMPLE_NAMES, EXAMPLES):

@@ -63,8 +63,7 @@ def suggest(text: str, model_name: str | None = None):
     notice = (f"**{predictor.name}** tried {found.n_candidates} one-word edits at {tried} "
               f"(P(positive) now {found.original_prob:.3f}). {flips} of these {len(rows)} flip the label. "
               "Click an edit to load it into the editor.")
-    e = predictor.explain(text)
-    importance = pd.DataFrame({"token": e.tokens, "moved P when read": np.round(e.deltas, 4),
+    importance = pd.DataFrame({"token": found.tokens, "moved P when read": np.round(found.running_deltas, 4),
                                "P without it − P": np.round(found.leave_one_out - found.original_prob, 4)},
                               columns=IMPORTANCE_COLUMNS)
     return notice, pd.DataFrame(rows, columns=SUGGESTION_COLUMNS), importance
