@@ -97,6 +97,26 @@ def ask(client: Client, text: str):
         raise AppError(f"the app's {API_NAME} endpoint did not answer: {err}") from None
 
 
+def payload_bytes(url: str, text: str) -> int:
+    """Bytes of the app's answer to one /predict request, as the browser receives it: Gradio's two-step
+    HTTP API (POST the inputs, then read the result's event stream). Inputs after the text take the
+    defaults the app declares."""
+    import json
+    parameters = Client(url, verbose=False).view_api(print_info=False, return_format="dict")[
+        "named_endpoints"][API_NAME]["parameters"]
+    inputs = [text] + [p.get("parameter_default") for p in parameters[1:]]
+    request = urllib.request.Request(f"{url.rstrip('/')}/gradio_api/call{API_NAME}",
+                                     data=json.dumps({"data": inputs}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event_id = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url.rstrip('/')}/gradio_api/call{API_NAME}/{event_id}", timeout=60) as response:
+        body = response.read()
+    if b"event: complete" not in body:
+        raise AppError(f"the app's {API_NAME} endpoint did not complete: {body[:200]!r}")
+    return len(body)
+
+
 def first_answer(app: RunningApp, text: str, timeout: float = 120) -> tuple[Client, float]:
     """Wait for the page, then ask once: (client, seconds from starting the process to that answer)."""
     deadline = app.started + timeout
@@ -162,11 +182,12 @@ def classroom(url: str, texts: list[str], clients: int, requests_each: int, vari
 
 
 def app_figures(app: RunningApp, texts: list[str], repeats: int, clients: int = 0, requests_each: int = 3,
-                variant: str = "") -> list[dict]:
+                variant: str = "", payload_texts: dict[int, str] | None = None) -> list[dict]:
     """startup_s, predict_e2e p50/p95 on distinct reviews, predict_e2e_repeat (one review asked again and
     again: the app's cache of recent answers, as when a user picks units of the same review), the app's
-    memory after warm-up, and (with ``clients``) a classroom. ``texts``: distinct reviews, at least
-    repeats + 3 + clients * requests_each of them.
+    memory after warm-up, the size of the answer for each of ``payload_texts`` ({tokens: review}), and
+    (with ``clients``) a classroom. ``texts``: distinct reviews, at least repeats + 3 + clients *
+    requests_each of them.
 
     ``variant`` ("_1thread") goes into every figure's name, for an app started with other settings.
     """
@@ -183,6 +204,9 @@ def app_figures(app: RunningApp, texts: list[str], repeats: int, clients: int = 
     records += latency_records(f"predict_e2e{variant}_repeat", time_calls(lambda: ask(client, texts[0]), repeats),
                                endpoint=API_NAME, reviews="one, repeated",
                                note="the same review again: answered from the app's cache of recent reviews")
+    for size, text in (payload_texts or {}).items():
+        records.append(record(f"predict_payload{variant}_kb_{size}", payload_bytes(app.url, text) / 1000, "KB",
+                              note=f"the /predict answer for a {size}-token review, as sent over HTTP"))
     if clients:
         records += classroom(app.url, texts[repeats + 3:needed], clients, requests_each, variant)
     if Path(f"/proc/{app.process.pid}").exists():

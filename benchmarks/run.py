@@ -111,6 +111,7 @@ def run(args, sizes: Sizes) -> int:
         # distinct reviews of about 250 tokens, so no cache can answer a timed request: the first is "the review"
         reviews = figures.pick_reviews(texts, sizes.distinct_reviews())
         review = reviews[0]
+        payload_texts = {n: figures.pick_reviews(texts, 1, target_tokens=n)[0] for n in (300, 800)}
         order = np.random.default_rng(0).permutation(len(texts))[:sizes.batch_reviews or len(texts)]
         sample_texts, sample_labels = [texts[i] for i in order], labels[order]
 
@@ -138,7 +139,8 @@ def run(args, sizes: Sizes) -> int:
             try:
                 with running_app(checkpoint, data, env=env) as app:
                     emit_all(app_figures(app, reviews, sizes.e2e_repeats, sizes.classroom_clients,
-                                         sizes.classroom_requests, variant))
+                                         sizes.classroom_requests, variant,
+                                         payload_texts=None if variant else payload_texts))
             except AppError as err:
                 failures += 1
                 say(f"app{variant}: {err}")

@@ -41,11 +41,13 @@ def test_activation_tokens_are_one_units_hidden_state(explanation):
 
 def test_heatmap_has_one_trace_per_layer_units_by_tokens_with_hover(explanation):
     L, T, H = explanation.hidden_states.shape
-    fig = plots.hidden_heatmap(explanation)
+    fig = plots.hidden_heatmap(explanation, all_units=True)
     assert len(fig.data) == L
     for layer, trace in enumerate(fig.data):
+        units = [int(u) for u in trace.y]  # the rows, top first
+        assert sorted(units) == list(range(H))  # every unit once
         assert np.asarray(trace.z).shape == (H, T) and np.asarray(trace.z).dtype == np.int8  # a quarter of float32
-        assert np.abs(np.asarray(trace.z) / 100 - explanation.hidden_states[layer].T).max() <= 0.005  # percents
+        assert np.abs(np.asarray(trace.z) / 100 - explanation.hidden_states[layer][:, units].T).max() <= 0.005
         assert "unit %{y}" in trace.hovertemplate and "token %{x}" in trace.hovertemplate
         assert "activation %{z}%" in trace.hovertemplate
     assert list(fig.data[0].x) == [f"{i} {t}" for i, t in enumerate(explanation.tokens)]
@@ -120,7 +122,7 @@ def test_a_click_on_a_top_units_row_shows_that_layers_unit(app_env):
     *_, top = tab.predict(REVIEW, "rnn")
     row = top.iloc[2]
     click = type("Select", (), {"row_value": [int(v) if i < 2 else v for i, v in enumerate(row)]})()
-    layer, unit, _, unit_text = tab._select_unit(REVIEW, "rnn", 1, 0, click)
+    layer, unit, _, unit_text = tab._select_unit(REVIEW, "rnn", 1, 0, False, click)
     assert (layer, unit) == (row["layer"], row["unit"])
     assert unit_text.startswith(f"**Layer {row['layer']}, unit {row['unit']}**")
 
@@ -331,3 +333,25 @@ def test_a_csv_with_its_own_label_column_keeps_it_beside_the_prediction(app_env,
     saved = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(saved.columns) == ["predicted_label", "prob_positive", "id", "text", "label", "tokens", "truncated"]
     assert list(saved["label"]) == ["pos", "neg"] and set(saved["predicted_label"]) <= {"positive", "negative"}
+
+
+def test_heatmap_rows_run_from_most_positive_to_most_negative_share_and_keep_the_48_largest(explanation):
+    from sentiment.ui.plots import heatmap_units
+    shares = explanation.unit_contributions[1]  # the read layer
+    order = heatmap_units(explanation, 1, top=None)
+    assert list(shares[order]) == sorted(shares, reverse=True)  # positive on top, negative at the bottom
+    top = heatmap_units(explanation, 1, top=5)
+    assert set(top) == set(np.argsort(-np.abs(shares))[:5]) and list(shares[top]) == sorted(shares[top], reverse=True)
+    swing = np.ptp(explanation.hidden_states[0], axis=0)  # layer 1 is not read: the units that swing most
+    assert list(heatmap_units(explanation, 0, top=3)) == list(np.argsort(-swing)[:3])
+    assert len(plots.hidden_heatmap(explanation).data[1].y) == min(plots.HEATMAP_UNITS, len(shares))
+
+
+def test_the_answer_for_a_long_review_is_small_with_the_shipped_default():
+    """The heatmap sends the 48 units that matter most: the /predict answer shrinks about sixfold."""
+    import json
+    from sentiment.predict import Predictor
+    from sentiment.ui.plots import hidden_heatmap
+    e = Predictor.load().explain(" ".join(["a dull plot but wonderful acting and a moving end"] * 30))  # 300 tokens
+    assert len(e.tokens) == 300
+    assert len(hidden_heatmap(e).to_json()) < 100_000 < len(hidden_heatmap(e, all_units=True).to_json()) / 5

@@ -261,3 +261,11 @@ def test_suggest_edits_figures_use_distinct_reviews_and_compare_with_the_model(p
     assert [r["name"] for r in records] == ["suggest_edits_p50_ms", "suggest_edits_p95_ms",
                                             "suggest_edits_vs_predict_model"]
     assert records[0]["reviews"] == "distinct" and records[2]["value"] == pytest.approx(records[0]["value"] / 2.0, rel=1e-3)
+
+
+def test_payload_is_the_answer_as_sent_over_http(tiny_checkpoint):
+    from benchmarks.app_server import first_answer, payload_bytes
+    with running_app(tiny_checkpoint) as app:
+        first_answer(app, "A fine film.")
+        short, long = payload_bytes(app.url, "A fine film."), payload_bytes(app.url, "A fine film. " * 30)
+    assert 1_000 < short < long  # every view of the review, growing with its length

@@ -23,6 +23,7 @@ from ..predict import Explanation
 
 SHORT_REVIEW_TOKENS = 30  # up to this many tokens, the line's x axis names each token
 HEATMAP_LAYER_PX = (120, 600)  # height of one layer's heatmap: 2 px per unit, within these bounds
+HEATMAP_UNITS = 48  # units per layer the heatmap shows unless asked for all: a class can read 48 rows
 TOP_WORDS = 4  # words per unit shown in the table of top units
 
 
@@ -80,21 +81,38 @@ def heatmap_percents(values: np.ndarray) -> np.ndarray:
     return np.round(np.clip(values, -1, 1) * 100).astype(np.int8)
 
 
-def hidden_heatmap(e: Explanation) -> go.Figure:
-    """Every layer's activations, tokens across and units down, top layer above; hover: token, unit, value."""
+def heatmap_units(e: Explanation, layer: int, top: int | None = HEATMAP_UNITS) -> np.ndarray:
+    """The units one layer's heatmap shows, top row first. On a layer the classifier reads: by their share
+    of the logit, those pushing *positive* most on top and *negative* most at the bottom (the ``top`` with
+    the largest shares, or all). On another: the ``top`` that swing most over this review, most first."""
+    shares = e.unit_contributions[layer]  # (H,)
+    if np.any(shares):
+        chosen = np.argsort(-np.abs(shares), kind="stable")[:top]
+        return chosen[np.argsort(-shares[chosen], kind="stable")]
+    return np.argsort(-np.ptp(e.hidden_states[layer], axis=0), kind="stable")[:top]  # (T, H) -> range per unit
+
+
+def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
+    """Each layer's activations, tokens across and units down (top layer above), ordered by
+    ``heatmap_units``: the 48 that matter most, or every unit; hover: token, unit, value."""
     L, T, H = e.hidden_states.shape
     x = token_labels(e.tokens)  # (T,)
     low_px, high_px = HEATMAP_LAYER_PX
-    layer_px = min(max(2 * H, low_px), high_px)  # a small model's few units get readable rows; 512 fit in 600 px
     data, layout = [], {}
     for layer in range(L):
+        units = heatmap_units(e, layer, None if all_units else HEATMAP_UNITS)  # (U,) in display order
+        layer_px = min(max(2 * len(units), low_px), high_px)
         axis = "" if layer == 0 else str(layer + 1)
-        data.append({"type": "heatmap", "z": heatmap_percents(e.hidden_states[layer].T),  # (H, T) int8
-                     "x": x, "y": np.arange(H), "xaxis": "x", "yaxis": "y" + axis, "coloraxis": "coloraxis",
+        data.append({"type": "heatmap", "z": heatmap_percents(e.hidden_states[layer][:, units].T),  # (U, T) int8
+                     "x": x, "y": [str(u) for u in units], "xaxis": "x", "yaxis": "y" + axis,
+                     "coloraxis": "coloraxis",
                      "hovertemplate": f"token %{{x}}<br>layer {layer + 1}, unit %{{y}}<br>activation %{{z}}%<extra></extra>"})
         low, high = layer / L, (layer + 1) / L
-        layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": f"layer {layer + 1} unit"},
-                                  "autorange": "reversed"}
+        read = np.any(e.unit_contributions[layer])
+        title = (f"layer {layer + 1}: {'+ pushes positive … − negative' if read else 'units that swing most'}")
+        layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": title},
+                                  "type": "category", "autorange": "reversed",
+                                  "showticklabels": len(units) <= HEATMAP_UNITS}
     layout.update(height=L * (layer_px + 60), margin={"l": 60, "r": 10, "t": 10, "b": 60},
                   coloraxis={"colorscale": "RdBu", "cmin": -100, "cmax": 100,
                              "colorbar": {"title": {"text": "activation"}, "tickvals": [-100, -50, 0, 50, 100],

@@ -144,7 +144,8 @@ def describe_unit(words: dict | None, layer: int, unit: int) -> str:
             f"fires most on: {show(entry['excite'])}  \nquietest on: {show(entry['inhibit'])}")
 
 
-def unit_view(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None):
+def unit_view(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None,
+              all_units: bool = False):
     """The review coloured by one unit's activation, and what that unit responds to in general."""
     text = clean_input(text)
     predictor, problem = _load(model_name)
@@ -168,7 +169,8 @@ def _label(e: Explanation) -> dict:
     return {"positive": e.prob_positive, "negative": 1 - e.prob_positive}
 
 
-def predict(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None):
+def predict(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None,
+            all_units: bool = False):
     """Every view of one review: notice, label, tokens by how they moved P(positive), the line of
     P(positive), the hidden-state heatmap, the review coloured by one unit, what that unit does, top units."""
     text = clean_input(text)
@@ -191,20 +193,33 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
     words = _unit_table(model_name)
     unit_tokens, unit_text = _unit_outputs(e, words, layer, unit)
     return (notice, _label(e), plots.delta_tokens(e),
-            plots.prob_line({predictor.name: e}), plots.hidden_heatmap(e), unit_tokens, unit_text,
+            plots.prob_line({predictor.name: e}), plots.hidden_heatmap(e, all_units), unit_tokens, unit_text,
             plots.top_units(e, words))
+
+
+def heatmap_view(text: str, model_name: str | None = None, all_units: bool = False):
+    """The heatmap alone, for the "every unit" switch (the review's explanation comes from the cache)."""
+    text = clean_input(text)
+    predictor, _ = _load(model_name)
+    if predictor is None or not text.strip():
+        return None
+    try:
+        e = _explain(predictor, text)
+    except ValueError:
+        return None
+    return plots.hidden_heatmap(e, all_units) if e.n_known else None
 
 
 STALE = "The review changed: press **Predict** to read it (or tick *Update as I type*)."
 
 
-def on_text_change(text: str, model_name: str | None, layer: int | None, unit: int | None, live: bool,
-                   opened: bool = False):
+def on_text_change(text: str, model_name: str | None, layer: int | None, unit: int | None, all_units: bool,
+                   live: bool, opened: bool = False):
     """Any change of the review, typed, pasted or loaded: every view again when updates as you type are on,
     or when the text was opened from an example or a failing case; otherwise every view cleared, so that no
     view shows a result for a review that is no longer on screen. The last value resets ``opened``."""
     if live or opened:
-        return (*predict(text, model_name, layer, unit), False)
+        return (*predict(text, model_name, layer, unit, all_units), False)
     return (STALE, *(None,) * 7, False)
 
 
@@ -395,7 +410,9 @@ def build() -> PredictView:
                                 elem_id="tokens")
     line = gr.Plot(label="P(positive) if the review ended here")
     with gr.Accordion("Inside the network: hidden-state activations", open=True):
-        heatmap = gr.Plot(label="Activations: tokens across, units down; hover for token, unit, value")
+        heatmap = gr.Plot(label="Activations: tokens across, units down (on a layer the classifier reads, those "
+                                "pushing positive on top, negative at the bottom); hover for token, unit, value")
+        all_units = gr.Checkbox(False, label=f"Show every unit (the {plots.HEATMAP_UNITS} that matter most by default)")
         gr.Markdown("Pick a unit to colour the review by its activation (red high, purple low), or click a row "
                     "of the table. Unit -1 picks the strongest: on a layer the classifier reads (layer 2, or both "
                     "if the model pools every layer) the unit that weighs most in this prediction, otherwise "
@@ -432,11 +449,12 @@ def build() -> PredictView:
         batch_file = gr.File(label="Download predictions.csv")
 
     views = [notice, label, tokens, line, heatmap, unit_tokens, unit_text, top]
-    inputs = [text, model, layer, unit]
+    inputs = [text, model, layer, unit, all_units]
     gr.on([submit.click, text.submit], predict, inputs, views, api_name="predict")
     text.change(on_text_change, [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
                 api_name="predict_live", trigger_mode="always_last", show_progress="hidden")
     model.change(predict, inputs, views, api_visibility="private")  # a view never shows another model's answer
+    all_units.change(heatmap_view, [text, model, all_units], heatmap, api_visibility="private")
     gr.on([layer.input, unit.input], unit_view, inputs, [unit_tokens, unit_text], api_name="unit",
           show_progress="hidden")
     top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
@@ -453,7 +471,7 @@ def build() -> PredictView:
     return PredictView(text, model, opened, inputs, views)
 
 
-def _select_unit(text: str, model_name: str | None, layer, unit, evt: gr.SelectData):
+def _select_unit(text: str, model_name: str | None, layer, unit, all_units, evt: gr.SelectData):
     """A click on a row of the top-units table shows that unit."""
     chosen_layer, chosen_unit = int(evt.row_value[0]), int(evt.row_value[1])
     return (chosen_layer, chosen_unit, *unit_view(text, model_name, chosen_layer, chosen_unit))
