@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from ..predict import Explanation
 
 SHORT_REVIEW_TOKENS = 30  # up to this many tokens, the line's x axis names each token
-HEATMAP_LAYER_PX = (120, 600)  # height of one layer's heatmap: 2 px per unit, within these bounds
+HEATMAP_LAYER_PX = (120, 600)  # height of one layer's heatmap: 4 px per unit, within these bounds
 HEATMAP_UNITS = 48  # units per layer the heatmap shows unless asked for all: a class can read 48 rows
 TOP_WORDS = 4  # words per unit shown in the table of top units
 
@@ -101,7 +101,7 @@ def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
     data, layout = [], {}
     for layer in range(L):
         units = heatmap_units(e, layer, None if all_units else HEATMAP_UNITS)  # (U,) in display order
-        layer_px = min(max(2 * len(units), low_px), high_px)
+        layer_px = min(max(4 * len(units), low_px), high_px)  # 48 rows get 4 px each; 512 fit in 600 px
         axis = "" if layer == 0 else str(layer + 1)
         data.append({"type": "heatmap", "z": heatmap_percents(e.hidden_states[layer][:, units].T),  # (U, T) int8
                      "x": x, "y": [str(u) for u in units], "xaxis": "x", "yaxis": "y" + axis,
@@ -109,7 +109,7 @@ def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
                      "hovertemplate": f"token %{{x}}<br>layer {layer + 1}, unit %{{y}}<br>activation %{{z}}%<extra></extra>"})
         low, high = layer / L, (layer + 1) / L
         read = np.any(e.unit_contributions[layer])
-        title = (f"layer {layer + 1}: {'+ pushes positive … − negative' if read else 'units that swing most'}")
+        title = f"layer {layer + 1} unit" + (" (+ on top)" if read else "")
         layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": title},
                                   "type": "category", "autorange": "reversed",
                                   "showticklabels": len(units) <= HEATMAP_UNITS}
