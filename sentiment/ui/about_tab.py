@@ -55,8 +55,9 @@ READING = """
 * **The line of P(positive)**: the same numbers as a curve. Long reviews often change their mind;
   the long example is written to turn positive in its last sentences. The table below says where each
   model's line crosses 0.5 for the last time.
-* **The heatmap**: every unit (rows) of each layer at every token (columns); red is near +1, blue near
-  -1. Hover for the token, the unit and its value, in percent of that range (73% is 0.73). Rows that
+* **The heatmap**: units (rows) of each layer at every token (columns): the 48 that matter most, or every
+  unit with the switch. On the layer the classifier reads, the units pushing *positive* are on top and
+  those pushing *negative* at the bottom. Red is near +1, blue near -1. Hover for the token, the unit and its value, in percent of that range (73% is 0.73). Rows that
   light up on a few words are units that detect something; rows that change slowly carry memory.
 * **One unit**: pick a layer and unit (or click the table) to colour the review by that unit alone,
   as in Karpathy's pictures of neurons in character models. Under it, the words that excite and
