@@ -113,3 +113,16 @@ def test_an_example_fills_the_review_and_every_view_even_with_live_updates_off(p
     p = tab.get_predictor("default").explain("Not bad at all.").prob_positive
     expect(_notice(page)).to_contain_text(f"P(positive) = {p:.3f}", timeout=20_000)
     expect(page.get_by_text("true", exact=True)).to_have_count(0)  # the hidden flag is not shown as a column
+
+
+def test_step_to_a_token_and_see_the_gates(page, app_env):
+    page.locator("#review textarea").fill("The film was great fun.")
+    page.get_by_role("button", name="Predict", exact=True).click()
+    expect(page.locator("#tokens")).to_contain_text("great", timeout=20_000)
+    page.get_by_text("Step through the recurrence").click()
+    page.locator("#tokens").get_by_text("great").first.click()  # a click on a token picks it
+    expect(page.locator("#step-notice")).to_contain_text("Token 3: “great”", timeout=20_000)
+    expect(page.locator("#step-table")).to_contain_text("f (forget)")
+    expect(page.locator("#step-notice .katex").first).to_be_visible()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator("#step-view").screenshot(path=SCREENSHOTS / "step.png")

@@ -65,6 +65,10 @@ READING = """
 * **Units that weigh most**: each top-layer unit's share of the final logit; the shares and the bias
   add up to the logit exactly. Positive shares push toward *positive*.
 * **Compare**: the same review through two models, e.g. the LSTM and the plain RNN on a long review.
+* **Step through the recurrence**: the formula above, at one token, with the real numbers. For the
+  tanh RNN, see how much of the new state comes from the word ($W_x x_t$) and how much from the past
+  ($W_h h_{t-1}$). For the LSTM, watch the forget gate $f$: near 1 the cell keeps its memory, near 0
+  it wipes it. Press Play and follow one unit through a review.
 * **Edit a word, watch the verdict**: change one word and see both readings side by side, aligned where
   the two reviews agree, or let the model suggest the one-word edits that move it most.
 * **Two answers to "which word mattered?"** They measure different things, and each can mislead.
