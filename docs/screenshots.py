@@ -1,7 +1,7 @@
 """Screenshots of the app on the real data, for the README: the predict tab reading a real review,
 the behaviour tab, and the train tab after a classroom run with the form's defaults (2,000 reviews, 5 epochs).
 
-    python docs/screenshots.py --data aclImdb_v1.tar.gz     # docs/predict.png, edit.png, behaviour.png, train.png
+    python docs/screenshots.py --data aclImdb_v1.tar.gz     # docs/predict, edit, path, behaviour, train .png
     python docs/screenshots.py --data aclImdb_v1.tar.gz --no-train   # the first two only
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright's Python package, as the browser tests do.
@@ -69,6 +69,15 @@ def main() -> None:
         expect(page.locator("#edited textarea")).to_have_value(top.text, timeout=30_000)
         page.wait_for_timeout(2000)
         page.locator("#edit-view").screenshot(path=str(ROOT / "docs" / "edit.png"))
+
+        page.fill("#review textarea", "I expected a dull film, and the first hour is slow. But the ending is "
+                                      "wonderful, and the cast is superb. Not bad at all!")
+        page.get_by_text("The path of the review").click()
+        page.locator("#path-view textarea").fill("Great cast, but a boring, predictable plot. A waste of time.")
+        page.locator("#path-draw").click()
+        expect(page.locator("#path-notice")).to_contain_text("logit", timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.locator("#path-view").screenshot(path=str(ROOT / "docs" / "path.png"))
 
         page.get_by_role("tab", name="Behaviour").click()
         expect(page.locator("#behaviour-cases")).to_contain_text("Not", timeout=60_000)

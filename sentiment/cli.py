@@ -1,4 +1,4 @@
-"""Command line: ``python -m sentiment train|evaluate|check|predict|units|card|tokenize`` (each with --help)."""
+"""Command line: ``python -m sentiment train|evaluate|check|predict|units|path|card|tokenize`` (each with --help)."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,7 @@ from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
+from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .text import save_corpus, split_lines, tokenize_corpus
 from .units import save_unit_words, unit_words
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(u)
     u.add_argument("--checkpoint", required=True)
     u.add_argument("--reviews", type=int, default=2000, help="training reviews to sample")
+
+    a = sub.add_parser("path", help="fit the direction the app's path-of-the-review plot uses; store path.json")
+    _add_data(a)
+    a.add_argument("--checkpoint", required=True)
+    a.add_argument("--reviews", type=int, default=2000, help="training reviews to sample")
 
     k = sub.add_parser("tokenize", help="tokenize the data set once into a .npz file that --data accepts "
                                         "(to train where spaCy is not installed)")
@@ -213,6 +219,15 @@ def cmd_units(args) -> int:
     return 0
 
 
+def cmd_path(args) -> int:
+    predictor = Predictor.load(args.checkpoint)
+    axis = fit_path_axis(predictor.model, _checkpoint_data(predictor, args.data).train, n_reviews=args.reviews)
+    save_path_axis(args.checkpoint, axis)
+    print(f"Stored the path's second direction in {Path(args.checkpoint) / PATH_FILE} "
+          f"(fitted on {axis['n_reviews']} training reviews).")
+    return 0
+
+
 def cmd_tokenize(args) -> int:
     out = Path(args.out)
     if out.suffix != ".npz":
@@ -265,7 +280,7 @@ def main(argv=None) -> int:
     args.command_line = "python -m sentiment " + shlex.join(argv)  # recorded with what it produced
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "check": cmd_check, "predict": cmd_predict,
-                "units": cmd_units, "card": cmd_card, "tokenize": cmd_tokenize}[args.command](args)
+                "units": cmd_units, "path": cmd_path, "card": cmd_card, "tokenize": cmd_tokenize}[args.command](args)
     except (DataError, CheckpointError, TrainingBusy, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

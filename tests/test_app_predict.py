@@ -235,7 +235,7 @@ def test_model_card_reads_metrics_at_run_time(app_env):
 # --- the launched app, through gradio_client --------------------------------------------------
 
 ENDPOINTS = {"/predict", "/unit", "/compare", "/batch", "/models", "/units_status", "/compute_units", "/model_card",
-             "/behaviour", "/failing_cases"}
+             "/behaviour", "/failing_cases", "/edit", "/suggest_edits", "/step", "/path"}
 
 
 def test_every_action_has_a_named_endpoint(client):

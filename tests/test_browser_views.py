@@ -126,3 +126,13 @@ def test_step_to_a_token_and_see_the_gates(page, app_env):
     expect(page.locator("#step-notice .katex").first).to_be_visible()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#step-view").screenshot(path=SCREENSHOTS / "step.png")
+
+
+def test_the_path_plot_in_the_browser(page, app_env):
+    page.locator("#review textarea").fill("The film was great fun.")
+    page.get_by_text("The path of the review").click()
+    page.locator("#path-draw").click()
+    expect(page.locator("#path-notice")).to_contain_text("logit", timeout=20_000)
+    expect(page.locator("#path-plot .scatterlayer .trace")).to_have_count(1, timeout=20_000)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.locator("#path-view").screenshot(path=SCREENSHOTS / "path.png")

@@ -69,6 +69,12 @@ READING = """
   tanh RNN, see how much of the new state comes from the word ($W_x x_t$) and how much from the past
   ($W_h h_{t-1}$). For the LSTM, watch the forget gate $f$: near 1 the cell keeps its memory, near 0
   it wipes it. Press Play and follow one unit through a review.
+* **The path of the review**: every point is the review read up to one token. Left and right is the
+  running logit itself: right of the dashed line, the model would say *positive* if the review ended
+  there. Up and down is the main other way in which reviews differ inside the model. Researchers who
+  looked inside sentiment networks (Maheswaranathan et al., 2019) found that a review drifts along a
+  line and that its words push it one way or the other. Draw a second review beside the first and
+  compare where the two paths cross the line.
 * **Edit a word, watch the verdict**: change one word and see both readings side by side, aligned where
   the two reviews agree, or let the model suggest the one-word edits that move it most.
 * **Two answers to "which word mattered?"** They measure different things, and each can mislead.

@@ -160,3 +160,31 @@ def edit_lines(original: Explanation, edited: Explanation, edited_x: np.ndarray)
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+PATH_LABELS = 60  # up to this many tokens, the path is labelled with its tokens; beyond, hover only
+
+
+def review_paths(paths: dict[str, tuple[list[str], np.ndarray, np.ndarray]], y_title: str) -> go.Figure:
+    """Each review (name -> tokens, x, y) as a path through the plane: x the running logit, points coloured
+    by P(positive) = sigmoid(x), the decision line x = 0 drawn; the first review's tokens label its points."""
+    data = []
+    for k, (name, (tokens, x, y)) in enumerate(paths.items()):
+        probs = 1 / (1 + np.exp(-np.asarray(x, dtype=np.float64)))
+        labelled = k == 0 and len(tokens) <= PATH_LABELS
+        data.append({"type": "scatter", "mode": "lines+markers" + ("+text" if labelled else ""), "name": name,
+                     "x": np.asarray(x, dtype=np.float32), "y": np.asarray(y, dtype=np.float32),
+                     "text": tokens if labelled else None, "textposition": "top center", "customdata": tokens,
+                     "line": {"width": 1, "color": "gray", "dash": "solid" if k == 0 else "dot"},
+                     "marker": {"size": 8 if k == 0 else 6, "color": probs, "coloraxis": "coloraxis",
+                                "symbol": "circle" if k == 0 else "diamond"},
+                     "hovertemplate": "%{customdata}<br>logit %{x:.2f}<extra>" + name + "</extra>"})
+    layout = {"height": 400, "margin": {"l": 60, "r": 10, "t": 30, "b": 50}, "showlegend": len(paths) > 1,
+              "legend": {"orientation": "h", "x": 0, "y": 1.08},  # above the plot, clear of the colour bar
+              "xaxis": {"title": {"text": "running logit (x > 0: positive if the review ended here)"}, "zeroline": False},
+              "yaxis": {"title": {"text": y_title}},
+              "coloraxis": {"colorscale": [[0, "#7c3aed"], [0.5, "#f3f4f6"], [1, "#dc2626"]], "cmin": 0, "cmax": 1,
+                            "colorbar": {"title": {"text": "P(positive)"}}},
+              "shapes": [{"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": 0, "x1": 0,
+                          "line": {"dash": "dash", "width": 1, "color": "black"}}]}
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

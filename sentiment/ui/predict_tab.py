@@ -438,8 +438,9 @@ def build() -> PredictView:
             tokens_a = gr.HighlightedText(show_legend=True, label=first_name)
             tokens_b = gr.HighlightedText(show_legend=True, label=second)
         compare_line = gr.Plot(label="P(positive) for both models")
-    from . import edit_view, step_view  # they use this module's handlers
+    from . import edit_view, path_view, step_view  # they use this module's handlers
     step_view.build(text, model, layer, unit, tokens)
+    path_view.build(text, model)
     edit_view.build(text, model, opened)
     with gr.Accordion("Label a file of reviews", open=False):
         upload = gr.File(label=".txt (one review per line) or .csv (a 'text' or 'review' column)",
