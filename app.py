@@ -8,7 +8,7 @@ tab drives the same training loop as ``python -m sentiment train``. Tests import
 """
 import gradio as gr
 
-from sentiment.ui import about_tab, behaviour_tab, predict_tab, train_tab
+from sentiment.ui import about_tab, behaviour_tab, lesson, predict_tab, train_tab
 
 with gr.Blocks(title="Watch an RNN read a movie review") as demo:
     gr.Markdown("# Watch an RNN read a movie review")
@@ -21,6 +21,7 @@ with gr.Blocks(title="Watch an RNN read a movie review") as demo:
             train_tab.build()
         with gr.Tab("About", id="about"):
             about_tab.build()
+    lesson.attach(demo, tabs, predict_view, predict_view.advanced)  # ?review=...&model=...&unit=...
 
 if __name__ == "__main__":
     demo.queue(default_concurrency_limit=4).launch()

@@ -117,6 +117,35 @@ def payload_bytes(url: str, text: str) -> int:
     return len(body)
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser_views_ms(url: str, texts: list[str]) -> list[float]:
+    """Milliseconds from pressing Predict to every view drawn (the notice names the review's length, the
+    line and the heatmap are plotted), seen from headless chromium, for each of ``texts``."""
+    from playwright.sync_api import sync_playwright
+    seconds = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_label("Update as I type").uncheck()  # only the button runs a prediction
+        for text in texts:
+            page.locator("#review textarea").fill(text)
+            page.wait_for_function("() => document.querySelector('#notice').innerText.includes('press Predict')")
+            start = time.perf_counter()
+            page.get_by_role("button", name="Predict", exact=True).click()
+            page.wait_for_function(
+                "() => document.querySelector('#notice').innerText.includes('P(positive) =') && "
+                "document.querySelectorAll('.js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm').length > 0",
+                timeout=60_000)
+            seconds.append(time.perf_counter() - start)
+        browser.close()
+    return [s * 1000 for s in seconds]
+
+
 def first_answer(app: RunningApp, text: str, timeout: float = 120) -> tuple[Client, float]:
     """Wait for the page, then ask once: (client, seconds from starting the process to that answer)."""
     deadline = app.started + timeout
@@ -207,6 +236,11 @@ def app_figures(app: RunningApp, texts: list[str], repeats: int, clients: int = 
     for size, text in (payload_texts or {}).items():
         records.append(record(f"predict_payload{variant}_kb_{size}", payload_bytes(app.url, text) / 1000, "KB",
                               note=f"the /predict answer for a {size}-token review, as sent over HTTP"))
+    if payload_texts and Path(CHROMIUM).exists():
+        for size, text in payload_texts.items():  # the first is a warm-up of the page's plots
+            taken = browser_views_ms(app.url, [text + " Once more.", text])[1:]
+            records.append(record(f"browser_views{variant}_ms_{size}", taken[0], "ms",
+                                  note=f"Predict pressed to every view drawn, headless chromium, {size}-token review"))
     if clients:
         records += classroom(app.url, texts[repeats + 3:needed], clients, requests_each, variant)
     if Path(f"/proc/{app.process.pid}").exists():

@@ -111,7 +111,7 @@ def run(args, sizes: Sizes) -> int:
         # distinct reviews of about 250 tokens, so no cache can answer a timed request: the first is "the review"
         reviews = figures.pick_reviews(texts, sizes.distinct_reviews())
         review = reviews[0]
-        payload_texts = {n: figures.pick_reviews(texts, 1, target_tokens=n)[0] for n in (300, 800)}
+        payload_texts = {n: figures.pick_reviews(texts, 1, target_tokens=n)[0] for n in (250, 300, 800)}
         order = np.random.default_rng(0).permutation(len(texts))[:sizes.batch_reviews or len(texts)]
         sample_texts, sample_labels = [texts[i] for i in order], labels[order]
 

@@ -77,6 +77,9 @@ READING = """
   compare where the two paths cross the line.
 * **Edit a word, watch the verdict**: change one word and see both readings side by side, aligned where
   the two reviews agree, or let the model suggest the one-word edits that move it most.
+* **Preparing a lesson**: set up the review, the model and the unit, then press *Copy lesson link*
+  in the Predict tab. The link opens the same view for every student. Its *simple view* keeps only the
+  review, the label, the coloured tokens, the line and the step-through, for a projector.
 * **Two answers to "which word mattered?"** They measure different things, and each can mislead.
   *Moved P when read* is what a word did at the moment it was read: the step in the running
   P(positive), given only the words before it. It cannot see what comes after, so the *bad* in

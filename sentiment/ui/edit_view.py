@@ -75,7 +75,7 @@ def apply_suggestion(evt: gr.SelectData) -> str:
 
 
 def build(text: gr.Textbox, model: gr.Dropdown, opened: gr.Checkbox):
-    with gr.Accordion("Edit a word, watch the verdict", open=False, elem_id="edit-view"):
+    with gr.Accordion("Edit a word, watch the verdict", open=False, elem_id="edit-view") as accordion:
         gr.Markdown("Change a word and see what moves. Start from the review above, edit it here, and compare: "
                     "both labels, both token rows (changed tokens marked) and both lines of P(positive), aligned "
                     "where the reviews agree. Or let the model suggest the one-word edits that move it most.")
@@ -111,3 +111,4 @@ def build(text: gr.Textbox, model: gr.Dropdown, opened: gr.Checkbox):
     suggestions.select(apply_suggestion, None, edited, api_visibility="private").then(
         edit, [text, edited, model], outputs, api_visibility="private")
     promote.click(lambda e: (e, True), edited, [text, opened], api_visibility="private")  # the views follow
+    return accordion

@@ -45,7 +45,7 @@ def path(text: str, model_name: str | None = None, second: str | None = None):
 
 
 def build(text: gr.Textbox, model: gr.Dropdown):
-    with gr.Accordion("The path of the review", open=False, elem_id="path-view"):
+    with gr.Accordion("The path of the review", open=False, elem_id="path-view") as accordion:
         gr.Markdown("Each point is the review read up to one token. Left and right is exactly the running logit: right "
                     "of the dashed line the model would say *positive* if the review ended there. Up and down is the "
                     "main other way reviews differ inside the model. Watch the review drift, and see which words "
@@ -55,3 +55,4 @@ def build(text: gr.Textbox, model: gr.Dropdown):
         shown = gr.Markdown(elem_id="path-notice")
         figure = gr.Plot(label="The path of the review", elem_id="path-plot")
     draw.click(path, [text, model, second], [shown, figure], api_name="path")
+    return accordion

@@ -383,8 +383,11 @@ class PredictView:
     text: gr.Textbox
     model: gr.Dropdown
     opened: gr.Checkbox  # set it with the text, and the text's change runs every view whatever "Update as I type"
-    inputs: list  # text, model, layer, unit: what ``predict`` reads
+    layer: gr.Radio
+    unit: gr.Number
+    inputs: list  # text, model, layer, unit, every unit: what ``predict`` reads
     views: list  # what ``predict`` returns, in its order
+    advanced: list  # the parts a projector's simple view hides
 
 
 def build() -> PredictView:
@@ -400,6 +403,7 @@ def build() -> PredictView:
                 live = gr.Checkbox(True, label="Update as I type")
                 opened = gr.Checkbox(False, visible=False)  # set with a text loaded from an example or a case
                 submit = gr.Button("Predict", variant="primary")
+                link_button = gr.Button("Copy lesson link", size="sm", elem_id="lesson-button")
         with gr.Column(scale=2):
             label = gr.Label(label="Prediction", num_top_classes=2, elem_id="label")
             notice = gr.Markdown(EMPTY, elem_id="notice")
@@ -409,7 +413,7 @@ def build() -> PredictView:
     tokens = gr.HighlightedText(label="How each token moved P(positive): red up, purple down", show_legend=True,
                                 elem_id="tokens")
     line = gr.Plot(label="P(positive) if the review ended here")
-    with gr.Accordion("Inside the network: hidden-state activations", open=True):
+    with gr.Accordion("Inside the network: hidden-state activations", open=True) as inside:
         heatmap = gr.Plot(label="Activations: tokens across, units down (on a layer the classifier reads, those "
                                 "pushing positive on top, negative at the bottom); hover for token, unit, value")
         all_units = gr.Checkbox(False, label=f"Show every unit (the {plots.HEATMAP_UNITS} that matter most by default)")
@@ -427,7 +431,7 @@ def build() -> PredictView:
         with gr.Row():
             status = gr.Markdown(units_status_text(names[0] if names else None))
             compute = gr.Button("Compute unit words", visible=False, size="sm")
-    with gr.Accordion("Compare two models on this review", open=False):
+    with gr.Accordion("Compare two models on this review", open=False) as comparing:
         model_b = dropdown("Second model", second)
         compare_button = gr.Button("Compare")
         compare_notice = gr.Markdown()
@@ -438,11 +442,11 @@ def build() -> PredictView:
             tokens_a = gr.HighlightedText(show_legend=True, label=first_name)
             tokens_b = gr.HighlightedText(show_legend=True, label=second)
         compare_line = gr.Plot(label="P(positive) for both models")
-    from . import edit_view, path_view, step_view  # they use this module's handlers
+    from . import edit_view, lesson, path_view, step_view  # they use this module's handlers
     step_view.build(text, model, layer, unit, tokens)
-    path_view.build(text, model)
-    edit_view.build(text, model, opened)
-    with gr.Accordion("Label a file of reviews", open=False):
+    advanced = [inside, comparing, path_view.build(text, model), edit_view.build(text, model, opened)]
+    with gr.Accordion("Label a file of reviews", open=False) as labelling:
+        advanced.append(labelling)
         upload = gr.File(label=".txt (one review per line) or .csv (a 'text' or 'review' column)",
                          file_types=[".txt", ".csv"], elem_id="batch-file")
         batch_button = gr.Button("Label them")
@@ -470,7 +474,9 @@ def build() -> PredictView:
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
     batch_button.click(batch, [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()
-    return PredictView(text, model, opened, inputs, views)
+    link = gr.Markdown(elem_id="lesson-link")
+    link_button.click(lesson.copy_link, [text, model, layer, unit], link, api_visibility="private")
+    return PredictView(text, model, opened, layer, unit, inputs, views, advanced)
 
 
 def _select_unit(text: str, model_name: str | None, layer, unit, all_units, evt: gr.SelectData):
