@@ -230,8 +230,9 @@ def edits_at(i: int, cleaned: str, words, ids: list[int], vocab, lowercase: bool
         for neg in ("not", "never"):
             found.append(Edit("add a negator", f'"{tok.text}" → "{tok.text} {neg}"', i + 1,
                               ids[:i + 1] + [word_id(neg)] + ids[i + 1:], (hi, hi, f" {neg}")))
+    glued = not tok.whitespace_ and i + 1 < len(words) and words[i + 1].text[:1].isalnum()  # "ca" of "can't"
     for kind, word in (("antonym", OPPOSITE.get(low)), ("neighbour", neighbour)):
-        if word:
+        if word and not glued:
             swap = word.capitalize() if tok.text[:1].isupper() else word
             note = " (nearest in the model's embedding)" if kind == "neighbour" else ""
             found.append(Edit(kind, f'"{tok.text}" → "{swap}"{note}', i,
@@ -242,7 +243,9 @@ def edits_at(i: int, cleaned: str, words, ids: list[int], vocab, lowercase: bool
 def _cut(text: str, lo: int, hi: int) -> tuple[int, int, str]:
     """The span that removes [lo, hi); a word also takes one space next to it, so no double space is left
     (punctuation goes alone: "terrible, it's" loses its comma, not the space after it)."""
-    if text[lo:hi][:1].isalnum():
+    # a piece of a word ("ca" or "n't" of "can't") goes alone, so that no two words are joined
+    attached = (lo > 0 and text[lo - 1] != " ") or text[hi:hi + 1].isalnum()
+    if text[lo:hi][:1].isalnum() and not attached:
         if hi < len(text) and text[hi] == " ":
             hi += 1
         elif lo > 0 and text[lo - 1] == " ":

@@ -45,12 +45,14 @@ def fit_path_axis(model: SentimentRNN, split: EncodedSplit, n_reviews: int = 200
 
 
 @torch.inference_mode()
-def review_path(model: SentimentRNN, ids: torch.Tensor, axis: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(T,) running logit and (T,) position along the stored direction, for (T,) token ids."""
+def review_path(model: SentimentRNN, ids: torch.Tensor, axis: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) running logit and (T,) position along the stored direction, for (T,) token ids; without a
+    stored direction (``axis`` None), y is the token's position in the review."""
     running = model.running_features(model.read_outputs(model.encode(ids[None, :])))[0]  # (T, D)
     x = model.classifier(running).squeeze(-1)  # (T,) exactly the running logit
-    y = running @ torch.tensor(axis["direction"])  # (T,)
-    return x.numpy(), y.numpy()
+    if axis is None:
+        return x.numpy(), np.arange(len(ids), dtype=np.float32)
+    return x.numpy(), (running @ torch.tensor(axis["direction"])).numpy()  # (T,)
 
 
 def save_path_axis(directory, axis: dict) -> None:

@@ -37,7 +37,7 @@ def test_step_view_shows_the_top_units_and_the_picked_one(app_env):
     from sentiment.ui import step_view
     shown, table = step_view.step("The film was great fun.", "default", 2)
     assert "Token 2: “was”" in shown and "c_t" in table.columns and set(table["layer"]) == {1, 2}
-    e = step_view._explain(step_view._load("default")[0], "The film was great fun.")
+    _, e, _ = step_view.explained("The film was great fun.", "default")
     for row in table.itertuples():  # the output column is the hidden state the heatmap shows
         assert row.h_t == pytest.approx(e.hidden_states[row.layer - 1, 2, row.unit], abs=1e-3)
     shown, table = step_view.step("The film was great fun.", "rnn", 99, 1, 3)  # past the end: the last token

@@ -63,6 +63,9 @@ def suggest(text: str, model_name: str | None = None):
     notice = (f"**{predictor.name}** tried {found.n_candidates} one-word edits at {tried} "
               f"(P(positive) now {found.original_prob:.3f}). {flips} of these {len(rows)} flip the label. "
               "Click an edit to load it into the editor.")
+    if rows and max(abs(s.delta) for s in found.suggestions) < 5e-4:
+        notice += (f" The model is so sure of this review (P = {found.original_prob:.4f}) that no one-word edit moves "
+                   "it visibly: try a longer change in the editor.")
     importance = pd.DataFrame({"token": found.tokens, "moved P when read": np.round(found.running_deltas, 4),
                                "P without it − P": np.round(found.leave_one_out - found.original_prob, 4)},
                               columns=IMPORTANCE_COLUMNS)

@@ -6,7 +6,6 @@ main direction of variation orthogonal to it (``sentiment.path``). A part of the
 from __future__ import annotations
 
 import gradio as gr
-import numpy as np
 import torch
 
 from ..path import FILE, load_path_axis, review_path
@@ -29,12 +28,7 @@ def path(text: str, model_name: str | None = None, second: str | None = None):
             tokens = _explain(predictor, review).tokens
         except ValueError as err:
             return str(err), None
-        ids = torch.tensor(predictor.vocab.encode(tokens))
-        if axis is not None:
-            x, y = review_path(predictor.model, ids, axis)
-        else:  # no stored direction: the running logit against the position in the review
-            x, y = review_path(predictor.model, ids, {"direction": [0.0] * predictor.model.classifier.in_features})
-            y = np.arange(len(tokens), dtype=np.float32)
+        x, y = review_path(predictor.model, torch.tensor(predictor.vocab.encode(tokens)), axis)
         paths["this review" if k == 0 else "second review"] = (tokens, x, y)
     y_title = "the main other direction (orthogonal to the logit's)" if axis is not None else "token"
     note = ("" if axis is not None else f" This checkpoint has no {FILE} (`python -m sentiment path --checkpoint DIR "

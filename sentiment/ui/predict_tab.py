@@ -84,6 +84,19 @@ def _load(model_name: str | None) -> tuple[Predictor | None, str]:
         return None, f"⚠️ The model **{name}** cannot be read, so nothing was predicted: {err}"
 
 
+def explained(text: str | None, model_name: str | None) -> tuple[Predictor | None, Explanation | None, str]:
+    """(predictor, its explanation of the cleaned review, ""), or Nones and the sentence that says why not
+    ("" when the review is simply empty): the first step of every view of one review."""
+    text = clean_input(text)
+    predictor, problem = _load(model_name)
+    if predictor is None or not text.strip():
+        return predictor, None, problem
+    try:
+        return predictor, _explain(predictor, text), ""
+    except ValueError as err:  # e.g. nothing but spaces once cleaned
+        return predictor, None, str(err)
+
+
 def _unit_table(model_name: str | None) -> dict | None:
     """The model's units.json, read again only when the file changes; None when it has none."""
     path = model_choices().get(model_name or _default_model() or "")
@@ -147,14 +160,9 @@ def describe_unit(words: dict | None, layer: int, unit: int) -> str:
 def unit_view(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None,
               all_units: bool = False):
     """The review coloured by one unit's activation, and what that unit responds to in general."""
-    text = clean_input(text)
-    predictor, problem = _load(model_name)
-    if predictor is None or not text.strip():
+    _, e, problem = explained(text, model_name)
+    if e is None:
         return None, problem or EMPTY
-    try:
-        e = _explain(predictor, text)
-    except ValueError as err:
-        return None, str(err)
     return _unit_outputs(e, _unit_table(model_name), layer, unit)
 
 
@@ -199,15 +207,8 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
 
 def heatmap_view(text: str, model_name: str | None = None, all_units: bool = False):
     """The heatmap alone, for the "every unit" switch (the review's explanation comes from the cache)."""
-    text = clean_input(text)
-    predictor, _ = _load(model_name)
-    if predictor is None or not text.strip():
-        return None
-    try:
-        e = _explain(predictor, text)
-    except ValueError:
-        return None
-    return plots.hidden_heatmap(e, all_units) if e.n_known else None
+    _, e, _ = explained(text, model_name)
+    return plots.hidden_heatmap(e, all_units) if e is not None and e.n_known else None
 
 
 STALE = "The review changed: press **Predict** to read it (or tick *Update as I type*)."

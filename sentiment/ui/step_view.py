@@ -12,7 +12,7 @@ import torch
 
 from ..recurrence import step_through
 from .about_tab import LATEX
-from .predict_tab import _explain, _load, clean_input
+from .predict_tab import explained
 from .plots import heatmap_units
 
 UNITS_SHOWN = 4  # per layer: the units that matter most (or the one picked below the heatmap)
@@ -26,14 +26,9 @@ FORMULAS = {
 
 def step(text: str, model_name: str | None = None, t: int = 0, layer: int | None = None, unit: int | None = None):
     """(what is shown, the table: one row per layer and unit, one column per quantity of the update)."""
-    text = clean_input(text)
-    predictor, problem = _load(model_name)
-    if predictor is None or not text.strip():
+    predictor, e, problem = explained(text, model_name)
+    if e is None:
         return problem or "Type a review, then pick a token to see the recurrence at that token.", None
-    try:
-        e = _explain(predictor, text)
-    except ValueError as err:
-        return str(err), None
     t = int(min(max(int(t or 0), 0), len(e.tokens) - 1))
     model = predictor.model
     steps = step_through(model, torch.tensor(predictor.vocab.encode(e.tokens)), t)
@@ -82,12 +77,5 @@ def token_clicked(evt: gr.SelectData) -> int:
 
 def advance(text: str, model_name: str | None, t: int):
     """The next token, back to the first after the last."""
-    predictor, _ = _load(model_name)
-    text = clean_input(text)
-    if predictor is None or not text.strip():
-        return 0
-    try:
-        n = len(_explain(predictor, text).tokens)
-    except ValueError:
-        return 0
-    return int((int(t or 0) + 1) % n)
+    _, e, _ = explained(text, model_name)
+    return 0 if e is None else int((int(t or 0) + 1) % len(e.tokens))
