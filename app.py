@@ -8,9 +8,13 @@ tab drives the same training loop as ``python -m sentiment train``. Tests import
 """
 import gradio as gr
 
-from sentiment.ui import about_tab, behaviour_tab, lesson, predict_tab, train_tab
+from sentiment.ui import about_tab, behaviour_tab, lesson, limits, predict_tab, train_tab
 
-with gr.Blocks(title="Watch an RNN read a movie review") as demo:
+limits.check_all()  # a bad SENTIMENT_* value stops the app here, saying which
+TEMP_SECONDS = limits.get("SENTIMENT_TEMP_HOURS") * 3600
+
+# delete_cache: Gradio's copies of uploads and downloads are removed after SENTIMENT_TEMP_HOURS too
+with gr.Blocks(title="Watch an RNN read a movie review", delete_cache=(TEMP_SECONDS, TEMP_SECONDS)) as demo:
     gr.Markdown("# Watch an RNN read a movie review")
     with gr.Tabs() as tabs:
         with gr.Tab("Predict", id="predict"):
@@ -23,5 +27,15 @@ with gr.Blocks(title="Watch an RNN read a movie review") as demo:
             about_tab.build()
     lesson.attach(demo, tabs, predict_view, predict_view.advanced)  # ?review=...&model=...&unit=...
 
+
+
+def serve() -> None:
+    """Launch with the host's limits: queue size, requests computed at once, upload size, sessions kept."""
+    demo.queue(max_size=limits.get("SENTIMENT_QUEUE_SIZE"),
+               default_concurrency_limit=limits.get("SENTIMENT_CONCURRENCY"))
+    demo.launch(max_file_size=f"{limits.get('SENTIMENT_MAX_UPLOAD_MB')}mb",
+                state_session_capacity=limits.get("SENTIMENT_SESSIONS"))
+
+
 if __name__ == "__main__":
-    demo.queue(default_concurrency_limit=4).launch()
+    serve()

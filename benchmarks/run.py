@@ -37,8 +37,8 @@ from sentiment.predict import DEFAULT_CHECKPOINT, Predictor  # noqa: E402
 from sentiment.train import TrainConfig, prepare_data, resolve_device  # noqa: E402
 
 TEAM_ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"  # the team machines' copy of the data
-GROUPS = ("predict", "app", "batch", "tokenize", "int8", "train", "corpus", "classroom")
-SLOW_GROUPS = {"corpus", "classroom"}  # minutes each: in the full run or with --only, never in --quick
+GROUPS = ("predict", "app", "batch", "tokenize", "int8", "train", "corpus", "classroom", "reliability")
+SLOW_GROUPS = {"corpus", "classroom", "reliability"}  # minutes each: in the full run or with --only, never in --quick
 
 
 @dataclass
@@ -101,10 +101,10 @@ def run(args, sizes: Sizes) -> int:
                         train_device=device.type))
 
     predictor = checkpoint = None
-    if groups & {"predict", "app", "batch", "int8"}:
+    if groups & {"predict", "app", "batch", "int8", "reliability"}:
         checkpoint = snapshot(Path(args.checkpoint))
         predictor = Predictor.load(checkpoint)
-    if groups & {"predict", "app", "batch", "tokenize", "int8"}:
+    if groups & {"predict", "app", "batch", "tokenize", "int8", "reliability"}:
         say(f"reading the test reviews from {data}")
         test = read_reviews(data)["test"]
         texts, labels = [r.text for r in test], np.array([r.label for r in test])
@@ -173,6 +173,12 @@ def run(args, sizes: Sizes) -> int:
     if "corpus" in groups:
         say("corpus: read and tokenize all 50,000 reviews into an empty cache, then load them from it")
         emit_all(corpus_figures(data))
+    if "reliability" in groups:
+        from benchmarks.reliability import Scale, reliability_figures
+        say("reliability: 20 clients at once, the same while the Train tab trains, 1,000 requests, a 5,000-review file")
+        many = figures.pick_reviews(texts, Scale().reviews_needed(), candidates=4000)
+        file_texts = [texts[i] for i in np.random.default_rng(1).permutation(len(texts))[:5000]]
+        emit_all(reliability_figures(checkpoint, data, many, file_texts))
     if "classroom" in groups:
         say("classroom: the Train tab's default run (2 x 64 LSTM, 2,000 reviews, 5 epochs), through train()")
         emit_all(classroom_run(data, device))

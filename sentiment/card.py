@@ -40,10 +40,13 @@ def model_card(directory) -> str:
                     + f"between layers {m['layer_dropout']}, "
                     f"before the classifier {m['output_dropout']}"),
         ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; {validation}; nothing else"),
-        ("Tokens", f"spaCy rule-based English tokenizer, HTML removed, "
+        ("Tokens", f"spaCy rule-based English tokenizer, "
+                   f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
                    f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                    f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
-        ("Training", f"AdamW, peak lr {t.get('lr')}, warm-up then cosine decay, batch {t.get('batch_size')}, "
+        ("Training", f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
+                                   f"peak lr {t.get('lr')}, warm-up then cosine decay")
+                     + f", batch {t.get('batch_size')}, "
                      f"{t.get('epochs')} epochs, "
                      + ("orthogonal start of the recurrent weights, " if m.get("recurrent_init") == "orthogonal" else "")
                      + (f"moving average of the weights (decay {t['ema']}) {'validated and ' if held_out else ''}kept, "

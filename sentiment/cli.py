@@ -18,6 +18,7 @@ from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
 from .predict import DEFAULT_CHECKPOINT, Predictor
+from .presets import PRESETS, preset
 from .text import save_corpus, split_lines, tokenize_corpus
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
@@ -38,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(t)
     t.add_argument("--out", required=True, help="checkpoint folder to write (the best epoch is kept)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/resume/ if a run was interrupted")
+    t.add_argument("--preset", choices=list(PRESETS), help="start from a named recipe (flags given as well override "
+                                                           "it): " + "; ".join(f"{k}: {v['about']}" for k, v in PRESETS.items()))
     model_defaults = ModelConfig(vocab_size=1)
     helps = {"cell": "recurrent cell", "pooling": "pooling over time",
              "pooled_layers": "pool the top layer's outputs, or every layer's side by side",
@@ -48,15 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=CHOICES.get(name), help=helps.get(name, " "))
     train_defaults = TrainConfig()
     for f in fields(TrainConfig):
-        if f.name in ("lowercase", "device", "weights_dtype", "max_train"):
+        if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
                        default=getattr(train_defaults, f.name), help=" ")
     t.add_argument("--max-train", type=int, default=None, help="train on only N reviews (a quick demo)")
-    t.add_argument("--cased", action="store_true", help="keep case (default: lowercase tokens)")
+    t.add_argument("--cased", action=argparse.BooleanOptionalAction, default=False,
+                   help="keep case (default: lowercase tokens)")
+    t.add_argument("--keep-html", action=argparse.BooleanOptionalAction, default=False,
+                   help="read HTML tags such as <br /> as tokens (default: removed)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--weights-dtype", choices=["float32", "float16"], default="float32",
                    help="float16 halves the weights file (the shipped checkpoints use it)")
+
+    parser.train_parser = t  # --preset sets its defaults (see parse_args)
 
     e = sub.add_parser("evaluate", help="accuracy, loss and confusion matrix of a checkpoint")
     _add_data(e)
@@ -90,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(k)
     k.add_argument("--out", required=True, help="the .npz file to write (about 23 MB for IMDB)")
     k.add_argument("--cased", action="store_true", help="keep case (default: lowercase tokens)")
+    k.add_argument("--keep-html", action="store_true", help="read HTML tags such as <br /> as tokens (default: removed)")
 
     c = sub.add_parser("card", help="print a checkpoint's model card (Markdown) from its own files")
     c.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT))
@@ -102,12 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_train(args) -> int:
+def train_settings(args) -> tuple[dict, TrainConfig]:
+    """(model options, TrainConfig) of parsed ``train`` arguments; bad values raise ValueError."""
     names = {f.name for f in fields(TrainConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
-    cfg = TrainConfig(**{**values, "lowercase": not args.cased})
+    cfg = TrainConfig(**{**values, "lowercase": not args.cased, "keep_html": args.keep_html})
     model_options = {k: getattr(args, k) for k in model_option_names()}
     ModelConfig(vocab_size=1, **model_options)  # fail fast on bad values
+    return model_options, cfg
+
+
+def cmd_train(args) -> int:
+    model_options, cfg = train_settings(args)
     data = resolve_data_path(args.data)
     command = args.command_line
     bar = None
@@ -233,11 +248,11 @@ def cmd_tokenize(args) -> int:
     if out.suffix != ".npz":
         raise ValueError(f"--out must name a .npz file; got {out}")
     data = resolve_data_path(args.data)
-    corpus = tokenize_corpus(data, lowercase=not args.cased, progress=tqdm)
-    save_corpus(out, corpus, lowercase=not args.cased)
+    corpus = tokenize_corpus(data, lowercase=not args.cased, progress=tqdm, keep_html=args.keep_html)
+    save_corpus(out, corpus, lowercase=not args.cased, keep_html=args.keep_html)
     n = {split: len(s) for split, s in corpus.splits.items()}
     print(f"Wrote {out} ({out.stat().st_size / 1e6:.1f} MB): {n} reviews, {len(corpus.types)} distinct tokens. "
-          f"Train with --data {out}" + (" --cased" if args.cased else "") + ".")
+          f"Train with --data {out}" + (" --cased" if args.cased else "") + (" --keep-html" if args.keep_html else "") + ".")
     return 0
 
 
@@ -274,9 +289,22 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The arguments; with ``train --preset NAME``, the preset's settings are the defaults that flags override."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and args.preset:
+        options, cfg = preset(args.preset)
+        values = {**options, **asdict(cfg)}
+        values["cased"] = not values.pop("lowercase")
+        parser.train_parser.set_defaults(**values)
+        args = parser.parse_args(argv)
+    return args
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     args.command_line = "python -m sentiment " + shlex.join(argv)  # recorded with what it produced
     try:
         return {"train": cmd_train, "evaluate": cmd_evaluate, "check": cmd_check, "predict": cmd_predict,

@@ -278,7 +278,7 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     most, with the leave-one-out P of the tokens tried, all scored in one batched pass from the
     original's states. A long review's edits are tried at the tokens that moved P(positive) most,
     within a budget of STEP_BUDGET token-steps: every edit costs the tokens after it."""
-    cleaned = clean_text(text)
+    cleaned = clean_text(text, predictor.keep_html)
     words = spacy_tokens(cleaned)
     tokens = [t.lower_ if predictor.lowercase else t.text for t in words]
     if sum(any(ch.isalnum() for ch in t) for t in tokens) < 2:
@@ -319,7 +319,8 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
             break
     # the model reads the edited text anew; where its tokens are not the edit's ids (rare), score the text
     read = [predictor.vocab.encode(toks[:predictor.max_len])
-            for toks in tokenize_many((t for _, t, _ in chosen), predictor.lowercase)]
+            for toks in tokenize_many((t for _, t, _ in chosen), predictor.lowercase,
+                                        keep_html=predictor.keep_html)]
     differ = [n for n, (edit, _, _) in enumerate(chosen) if read[n] != edit.ids]
     if differ:
         fixed = torch.sigmoid(torch.from_numpy(predictor.logits([chosen[n][1] for n in differ]))).numpy()

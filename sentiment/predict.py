@@ -58,6 +58,7 @@ class Predictor:
     def __init__(self, model, vocab, config: dict, metrics: dict, name: str = "model"):
         self.model, self.vocab, self.config, self.metrics, self.name = model, vocab, config, metrics, name
         self.lowercase = bool(config["tokenizer"]["lowercase"])
+        self.keep_html = bool(config["tokenizer"].get("keep_html", False))  # tags read as text (the homework's way)
         self.max_len = int(config["tokenizer"]["max_len"])
 
     @classmethod
@@ -80,13 +81,14 @@ class Predictor:
     def _tokens(self, text: str) -> tuple[list[str], int, bool]:
         """(tokens the model reads, tokens in the review, whether the review was cut)."""
         cut = len(text) > MAX_CHARS
-        tokens = tokenize(text[:MAX_CHARS], self.lowercase)
+        tokens = tokenize(text[:MAX_CHARS], self.lowercase, self.keep_html)
         return tokens[:self.max_len], len(tokens), cut or len(tokens) > self.max_len
 
     @torch.inference_mode()
     def _scores(self, texts: list[str], batch_size: int) -> tuple[torch.Tensor, list[list[str]]]:
         """((n,) logits of "positive", each text's tokens), scored in length-sorted batches."""
-        token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase))
+        token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase,
+                                         keep_html=self.keep_html))
         split = encode_texts(token_lists, self.vocab, self.max_len)
         return split_logits(self.model, split, batch_size), token_lists
 
@@ -108,16 +110,46 @@ class Predictor:
         if not tokens:
             raise ValueError("The review has no words to read.")
         ids = torch.tensor(self.vocab.encode(tokens))  # (T,)
-        n_known = int((ids != UNK_ID).sum())
         seen = self.model.inspect(ids)
-        running_probs = torch.sigmoid(seen["running_logits"]).numpy()  # (T,)
+        return self._explanation(tokens, ids, seen["hidden_states"], seen["running_logits"], seen["features"],
+                                 n_tokens, truncated)
+
+    @torch.inference_mode()
+    def explain_many(self, texts: list[str]) -> list[Explanation | ValueError]:
+        """``explain`` of several reviews in one padded forward pass (a server answering many users at once:
+        on a CPU, one pass over B reviews costs far less than B passes). Padding on the right cannot reach a
+        unidirectional layer's earlier outputs, so each explanation is the one ``explain`` gives (to float
+        rounding). A review with no words gets the ValueError ``explain`` would raise, in its place."""
+        read = [self._tokens(text) for text in texts]
+        filled = [i for i, (tokens, _, _) in enumerate(read) if tokens]
+        answers: list = [ValueError("The review has no words to read.")] * len(texts)
+        if not filled:
+            return answers
+        lengths = torch.tensor([len(read[i][0]) for i in filled])  # (B,)
+        ids = torch.zeros(len(filled), int(lengths.max()), dtype=torch.long)  # (B, T) padded with <pad> = 0
+        for row, i in enumerate(filled):
+            ids[row, :lengths[row]] = torch.tensor(self.vocab.encode(read[i][0]))
+        states = self.model.encode(ids)  # num_layers x (B, T, H)
+        running = self.model.running_features(self.model.read_outputs(states))  # (B, T, F)
+        logits = self.model.classifier(running).squeeze(-1)  # (B, T)
+        hidden = torch.stack(states, dim=1)  # (B, L, T, H)
+        for row, i in enumerate(filled):
+            T = int(lengths[row])
+            tokens, n_tokens, truncated = read[i]
+            answers[i] = self._explanation(tokens, ids[row, :T], hidden[row, :, :T], logits[row, :T],
+                                           running[row, T - 1], n_tokens, truncated)
+        return answers
+
+    def _explanation(self, tokens, ids, hidden_states, running_logits, features, n_tokens, truncated) -> Explanation:
+        """An Explanation from one review's (T,) ids, (L, T, H) states, (T,) running logits, (F,) features."""
+        running_probs = torch.sigmoid(running_logits).numpy()  # (T,)
         weights = self.model.classifier.weight[0]  # (P*R*H,)
         L, H, R = self.model.config.num_layers, self.model.config.hidden_size, self.model.n_read_layers
         contributions = np.zeros((L, H), dtype=np.float32)
         # features are (P, R, H): max and mean parts summed; the R read layers are the top ones
-        contributions[L - R:] = (seen["features"] * weights).reshape(-1, R, H).sum(0).numpy()
-        return Explanation(tokens, seen["hidden_states"].numpy(), running_probs, float(running_probs[-1]),
-                           contributions, float(self.model.classifier.bias[0]), n_tokens, truncated, n_known)
+        contributions[L - R:] = (features * weights).reshape(-1, R, H).sum(0).numpy()
+        return Explanation(tokens, hidden_states.numpy(), running_probs, float(running_probs[-1]), contributions,
+                           float(self.model.classifier.bias[0]), n_tokens, truncated, int((ids != UNK_ID).sum()))
 
 
 def available_checkpoints(*folders) -> dict[str, Path]:

@@ -26,8 +26,13 @@ _TAG = re.compile(r"<\s*br\s*/?\s*>|</?[a-zA-Z][^<>]{0,40}>")  # <br />, <i>, </
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def clean_text(text: str) -> str:
-    """Drop HTML tags (the reviews' ``<br /><br />``) and control characters; unescape entities."""
+def clean_text(text: str, keep_html: bool = False) -> str:
+    """Drop HTML tags (the reviews' ``<br /><br />``) and control characters; unescape entities.
+
+    ``keep_html=True`` only blanks control characters: the tags reach the tokenizer as text, as they
+    did in the homework this project grew out of (spaCy reads ``<br /><br />`` as a few odd tokens)."""
+    if keep_html:
+        return _CONTROL.sub(" ", text)
     return _CONTROL.sub(" ", html.unescape(_TAG.sub(" ", text)))
 
 
@@ -48,9 +53,9 @@ def _spacy_tokenizer():
     return spacy.blank("en").tokenizer  # rules only: no model download
 
 
-def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512):
+def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512, keep_html: bool = False):
     """Yield a list of token strings for each text (whitespace tokens are dropped)."""
-    cleaned = (clean_text(t) for t in texts)
+    cleaned = (clean_text(t, keep_html) for t in texts)
     for doc in _spacy_tokenizer().pipe(cleaned, batch_size=batch_size):
         yield [t.lower_ if lowercase else t.text for t in doc if not t.is_space]
 
@@ -60,8 +65,13 @@ def spacy_tokens(cleaned: str) -> list:
     return [t for t in _spacy_tokenizer()(cleaned) if not t.is_space]
 
 
-def tokenize(text: str, lowercase: bool = True) -> list[str]:
-    return next(tokenize_many([text], lowercase))
+def tokenize(text: str, lowercase: bool = True, keep_html: bool = False) -> list[str]:
+    return next(tokenize_many([text], lowercase, keep_html=keep_html))
+
+
+def corpus_meta(lowercase: bool, keep_html: bool = False) -> dict:
+    """The settings a tokenized corpus records (keep_html only when set, so older files stay valid)."""
+    return {"lowercase": lowercase, "cleanup": CLEANUP_VERSION} | ({"keep_html": True} if keep_html else {})
 
 
 @dataclass
@@ -108,17 +118,19 @@ def is_corpus_file(path) -> bool:
     return Path(path).suffix == ".npz" and Path(path).is_file()
 
 
-def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, progress=None) -> Corpus:
+def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, progress=None,
+                    keep_html: bool = False) -> Corpus:
     """Read and tokenize the data set at ``data_path``; reuse the on-disk cache when it matches.
 
     ``data_path`` may also be a corpus file written by ``save_corpus``: it is loaded as it is.
     """
     if is_corpus_file(data_path):
-        return load_corpus_file(data_path, lowercase)
+        return load_corpus_file(data_path, lowercase, keep_html)
     import spacy
 
-    key = hashlib.sha1(json.dumps([data_fingerprint(Path(data_path)), lowercase, spacy.__version__,
-                                   CLEANUP_VERSION]).encode()).hexdigest()[:16]
+    settings = [data_fingerprint(Path(data_path)), lowercase, spacy.__version__, CLEANUP_VERSION] + (
+        ["keep_html"] if keep_html else [])
+    key = hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:16]
     cache_file = cache_dir() / "tokens" / f"imdb-{key}.npz"
     if use_cache and cache_file.exists():
         try:
@@ -130,7 +142,7 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     splits = {}
     for split in SPLITS:
         texts = [r.text for r in reviews[split]]
-        token_lists = tokenize_many(texts, lowercase)
+        token_lists = tokenize_many(texts, lowercase, keep_html=keep_html)
         if progress:
             token_lists = progress(token_lists, total=len(texts), desc=f"Tokenizing {split}")
         ids, lengths = [], []
@@ -147,12 +159,12 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     return corpus
 
 
-def save_corpus(path, corpus: Corpus, lowercase: bool = True) -> None:
+def save_corpus(path, corpus: Corpus, lowercase: bool = True, keep_html: bool = False) -> None:
     """Write ``corpus`` as one compressed ``.npz`` file (about 23 MB for IMDB) that ``--data`` accepts."""
-    _save_corpus(Path(path), corpus, compressed=True, meta={"lowercase": lowercase, "cleanup": CLEANUP_VERSION})
+    _save_corpus(Path(path), corpus, compressed=True, meta=corpus_meta(lowercase, keep_html))
 
 
-def load_corpus_file(path, lowercase: bool = True) -> Corpus:
+def load_corpus_file(path, lowercase: bool = True, keep_html: bool = False) -> Corpus:
     """A corpus written by ``save_corpus``; refused if it was tokenized with other settings."""
     try:
         corpus, meta = _load_corpus(Path(path))
@@ -160,9 +172,9 @@ def load_corpus_file(path, lowercase: bool = True) -> Corpus:
             raise KeyError("meta")
     except (OSError, ValueError, KeyError) as err:
         raise DataError(f"{path} is not a tokenized corpus written by `python -m sentiment tokenize` ({err}).") from None
-    if meta != {"lowercase": lowercase, "cleanup": CLEANUP_VERSION}:
+    if meta != corpus_meta(lowercase, keep_html):
         raise DataError(f"{path} was tokenized with other settings ({meta}); this run needs "
-                        f"lowercase={lowercase}, cleanup={CLEANUP_VERSION}. Tokenize the data again.")
+                        f"{corpus_meta(lowercase, keep_html)}. Tokenize the data again.")
     return corpus
 
 

@@ -42,11 +42,13 @@ class TrainConfig:
     lr: float = 2e-3  # peak learning rate of Adam (linear warm-up, then cosine decay to 0)
     warmup: float = 0.05  # fraction of all steps spent warming up
     weight_decay: float = 0.0  # AdamW decoupled weight decay
-    clip_norm: float = 1.0  # gradients are clipped to this global norm
+    clip_norm: float = 1.0  # gradients are clipped to this global norm; 0: not clipped
     max_len: int = 512  # tokens read of each review (the first ones)
     vocab_size: int = 30_000  # most frequent training tokens kept, <pad> and <unk> included
     min_freq: int = 2  # rarer tokens become <unk>
     lowercase: bool = True  # lowercase tokens (see README: data sparsity beats case)
+    keep_html: bool = False  # read the reviews' HTML tags (<br />) as tokens, as the homework did
+    schedule: str = "cosine"  # learning rate: "cosine" (linear warm-up, then cosine decay to 0) or "constant"
     val_fraction: float = 0.1  # share of the 25,000 training reviews held out for validation; 0: none, the last epoch is kept
     val_split: str = "random"  # "random" reviews, or whole "movie"s (like the test set: movies unseen in training)
     max_train: int | None = None  # train on only this many reviews (quick demos)
@@ -65,6 +67,8 @@ class TrainConfig:
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
         if not 0 <= self.val_fraction < 1:
             raise ValueError(f"val_fraction must be in [0, 1) (0: no validation); got {self.val_fraction!r}")
+        if not (self.clip_norm >= 0 and math.isfinite(self.clip_norm)):
+            raise ValueError(f"clip_norm must be >= 0 (0 turns clipping off); got {self.clip_norm!r}")
         if self.val_split not in ("random", "movie"):
             raise ValueError(f"val_split must be random or movie; got {self.val_split!r}")
         if self.max_train is not None and self.max_train < 2:
@@ -75,6 +79,8 @@ class TrainConfig:
             raise ValueError(f"adversarial must be >= 0 (0 turns it off); got {self.adversarial!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1) (0 turns it off); got {self.ema!r}")
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
 
@@ -161,7 +167,7 @@ def split_indices(n: int, cfg: TrainConfig, movies: list[str] | None = None) -> 
 
 def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None) -> Prepared:
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
-    corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress)
+    corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress, keep_html=cfg.keep_html)
     official_train = corpus.splits["train"]
     movies = official_train.movies if cfg.val_split == "movie" and cfg.val_fraction > 0 else None
     if movies is not None and not all(movies):
@@ -225,7 +231,8 @@ def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.nd
     if adversarial:
         push = adversarial_push(delta.grad, adversarial)  # (B, T, E)
         F.binary_cross_entropy_with_logits(model(ids, lengths, push), labels.float()).backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    if clip_norm > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
     optimizer.step()
     return loss.item(), int(((logits > 0).long() == labels).sum()), int(lengths.sum())
 
@@ -253,11 +260,14 @@ def checkpoint_train_config(metrics: dict, tokenizer: dict) -> TrainConfig:
     """The settings a checkpoint was trained with (so its validation split and max_len are its own)."""
     known = {f.name for f in fields(TrainConfig)}
     saved = {k: v for k, v in (metrics.get("train_config") or {}).items() if k in known}
-    return TrainConfig(**saved) if saved else TrainConfig(max_len=tokenizer["max_len"], lowercase=tokenizer["lowercase"])
+    return TrainConfig(**saved) if saved else TrainConfig(max_len=tokenizer["max_len"], lowercase=tokenizer["lowercase"],
+                                                          keep_html=tokenizer.get("keep_html", False))
 
 
 def lr_at(step: int, total: int, cfg: TrainConfig) -> float:
-    """Linear warm-up, then cosine decay to zero; a function of the step alone, so resuming is exact."""
+    """Linear warm-up, then cosine decay to zero (or constant); a function of the step alone, so resuming is exact."""
+    if cfg.schedule == "constant":
+        return cfg.lr
     warm = max(1, int(total * cfg.warmup))
     if step < warm:
         return cfg.lr * (step + 1) / warm
@@ -277,8 +287,10 @@ class TrainingBusy(RuntimeError):
 
 
 @contextmanager
-def claim(out_dir: Path):
-    """One training per output folder at a time: a second one is refused instead of clobbering the first."""
+def claim(out_dir: Path, cleared: list | None = None):
+    """One training per output folder at a time: a second one is refused instead of clobbering the first.
+    A lock left by a process that is gone (killed mid-run) is removed, and a sentence saying so is
+    appended to ``cleared``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lock = out_dir / ".training.lock"
     for _ in range(2):
@@ -291,6 +303,9 @@ def claim(out_dir: Path):
                 raise TrainingBusy(f"{out_dir} is being written by another training (process {owner}); "
                                    "wait for it to end, or choose another --out.") from None
             lock.unlink(missing_ok=True)  # left by a process that is gone
+            if cleared is not None:
+                cleared.append(f"Cleared a stale lock in {out_dir}: the training that held it (process "
+                               f"{owner or '?'}) is gone, so it was stopped before it could finish.")
     else:
         raise TrainingBusy(f"cannot claim {out_dir} for training: {lock} keeps coming back")
     os.write(fd, str(os.getpid()).encode())
@@ -320,7 +335,10 @@ def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Calla
     With ``resume=True`` and a ``resume/`` state in ``out_dir``, training continues where it stopped.
     A second training into the same ``out_dir`` while this one runs raises TrainingBusy.
     """
-    with claim(Path(out_dir)):
+    cleared: list[str] = []
+    with claim(Path(out_dir), cleared):
+        for message in cleared:
+            yield Stage(message)
         yield from _train(data_path, model_options, cfg, Path(out_dir), stop, resume, progress, command, prepared)
 
 
@@ -330,7 +348,8 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     resume_dir = out_dir / "resume"
     state = json.loads((resume_dir / "state.json").read_text()) if resume and (resume_dir / "state.json").exists() else None
     if state:
-        if state["train_config"] != asdict(cfg) or state["model_options"] != model_options:
+        saved = {**asdict(TrainConfig()), **state["train_config"]}  # settings added since then: their defaults
+        if saved != asdict(cfg) or state["model_options"] != model_options:
             raise ValueError(f"cannot resume {out_dir}: it was trained with other settings "
                              f"({state['train_config']}, {state['model_options']})")
     if prepared is None:
@@ -355,7 +374,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         wall_start -= state.get("wall_seconds", 0.0)  # the wall time counts every sitting
         yield Stage(f"Resuming after epoch {state['epoch']}")
 
-    tokenizer = {"lowercase": cfg.lowercase, "max_len": cfg.max_len}
+    tokenizer = {"lowercase": cfg.lowercase, "max_len": cfg.max_len} | ({"keep_html": True} if cfg.keep_html else {})
     metrics = {"history": history, "best_epoch": best_epoch, "val_accuracy": None, "test": None,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
                "n_train": len(prepared.train), "n_val": len(prepared.val), "hardware": hardware(device),
@@ -437,6 +456,25 @@ def _load_state(resume_dir: Path, model, optimizer, device, average: AveragedMod
             moments.setdefault(int(index), {})[name] = value.to(device) if name != "step" else value
     groups = json.loads((resume_dir / "state.json").read_text())["param_groups"]
     optimizer.load_state_dict({"state": moments, "param_groups": groups})
+
+
+FLOATS_PER_UNIT_STEP = {"rnn": 8, "gru": 14, "lstm": 14}  # kept for the backward pass, per unit and token (measured)
+
+
+def estimate_peak_mb(model_options: dict, cfg: TrainConfig) -> float:
+    """Peak memory of training with these settings, estimated before any data is read: weights, gradients,
+    Adam's two moments (and the weight average), the activations a batch of ``batch_size`` reviews of
+    ``max_len`` tokens keeps for the backward pass (twice with adversarial training), and torch's own.
+    Fitted to the peak RSS of two training steps measured on a CPU: 2 x 64 LSTM, batch 32 x 256 tokens,
+    186 MB measured, 192 estimated; 2 x 256 LSTM, batch 16 x 512: 405 and 409; 4 x 512 LSTM, batch 2 x 2,048:
+    776 and 935."""
+    config = ModelConfig(vocab_size=cfg.vocab_size, **model_options)
+    with torch.device("meta"):
+        params = sum(p.numel() for p in SentimentRNN(config).parameters())
+    state = params * 4 * (4 + (1 if cfg.ema else 0))
+    per_token = 3 * config.embed_dim + config.num_layers * config.hidden_size * FLOATS_PER_UNIT_STEP[config.cell]
+    activations = cfg.batch_size * cfg.max_len * per_token * 4 * (2 if cfg.adversarial else 1)
+    return (state + activations) / 2**20 + 100
 
 
 def model_option_names() -> list[str]:

@@ -138,4 +138,4 @@ def page(app_url):
         browser.close()
 
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"  # browser tests save theirs here (git-ignored)
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"  # the browser tests' (git-ignored)

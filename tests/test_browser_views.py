@@ -124,6 +124,7 @@ def test_step_to_a_token_and_see_the_gates(page, app_env):
     expect(page.locator("#step-notice")).to_contain_text("Token 3: “great”", timeout=20_000)
     expect(page.locator("#step-table")).to_contain_text("f (forget)")
     expect(page.locator("#step-notice .katex").first).to_be_visible()
+    expect(page.locator("#step-chart .bars").first).to_be_visible(timeout=20_000)  # the chart beside the numbers
     SCREENSHOTS.mkdir(exist_ok=True)
     page.locator("#step-view").screenshot(path=SCREENSHOTS / "step.png")
 

@@ -35,12 +35,14 @@ def test_step_through_equals_the_cells_outputs_at_every_token(cell):
 def test_step_view_shows_the_top_units_and_the_picked_one(app_env):
     from sentiment.predict import Predictor
     from sentiment.ui import step_view
-    shown, table = step_view.step("The film was great fun.", "default", 2)
+    shown, table, chart = step_view.step("The film was great fun.", "default", 2)
+    assert [bar.name for bar in chart.data] == [c for c in table.columns if c not in ("layer", "unit")]
+    assert list(chart.data[-1].y) == pytest.approx(list(table["h_t"]))  # the chart draws the table's numbers
     assert "Token 2: “was”" in shown and "c_t" in table.columns and set(table["layer"]) == {1, 2}
     _, e, _ = step_view.explained("The film was great fun.", "default")
     for row in table.itertuples():  # the output column is the hidden state the heatmap shows
         assert row.h_t == pytest.approx(e.hidden_states[row.layer - 1, 2, row.unit], abs=1e-3)
-    shown, table = step_view.step("The film was great fun.", "rnn", 99, 1, 3)  # past the end: the last token
+    shown, table, _ = step_view.step("The film was great fun.", "rnn", 99, 1, 3)  # past the end: the last token
     assert "Token 5" in shown and table.iloc[len(table) // 2]["unit"] == 3 and "W_h h_{t-1}" in table.columns
     assert step_view.advance("The film was great fun.", "rnn", 5) == 0  # Play wraps around
     assert "Type a review" in step_view.step("", "rnn")[0]

@@ -5,7 +5,9 @@ The model card is read from the shipped checkpoints' metrics.json each time the 
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,7 +16,20 @@ from ..card import model_card as checkpoint_card
 from ..checkpoint import CheckpointError
 from ..predict import available_checkpoints
 from .models import checkpoints_dir, get_predictor
+from .plots import ladder_figure
 from .predict_tab import EXAMPLES
+
+LADDER = Path(__file__).resolve().parents[2] / "docs" / "ladder.json"  # written by scripts/ladder.py
+LADDER_TEXT = """
+## From the homework to the default: what each idea bought
+
+This project grew out of a classic homework: two tanh RNN layers of **5 units**, reading only the last
+state, which reached 74.2% on IMDB. The chart climbs from that network to the shipped `default` one change
+at a time: clean tokens, pool over every step, more units, the LSTM's gates, averaged weights and adversarial
+training, more units again, and the default's full recipe. The bars are test accuracy; the line is what each
+quick run cost to train on one machine. Pick *The homework* in the Train tab's preset menu to train it
+yourself. The whole table, and why each step helps: `docs/ladder.md` (`python scripts/ladder.py` makes it).
+"""
 
 RECURRENCE = r"""
 ## What the network computes
@@ -159,5 +174,8 @@ def build():
     gr.Markdown(RECURRENCE, latex_delimiters=LATEX, elem_id="about-recurrence")
     gr.Markdown(READING, latex_delimiters=LATEX)
     gr.Markdown(example_answers, elem_id="about-examples")  # computed when the page loads
+    if LADDER.exists():
+        gr.Markdown(LADDER_TEXT, elem_id="about-ladder")
+        gr.Plot(ladder_figure(json.loads(LADDER.read_text())), show_label=False, elem_id="about-ladder-chart")
     card = gr.Markdown(model_card, latex_delimiters=LATEX)
     gr.Button("Refresh the model card", size="sm").click(model_card, None, card, api_name="model_card")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..edits import aligned_positions, changed, compare_texts, suggest_edits
-from . import plots
+from . import plots, serving
 from .predict_tab import _label, _load, clean_input
 
 SUGGESTION_COLUMNS = ["edit", "P(positive) after", "change", "label", "edited review"]
@@ -109,8 +109,8 @@ def build(text: gr.Textbox, model: gr.Dropdown, opened: gr.Checkbox):
 
     outputs = [notice, label_a, label_b, tokens_a, tokens_b, lines, alignment]
     start.click(lambda t: t, text, edited, api_visibility="private")
-    run.click(edit, [text, edited, model], outputs, api_name="edit")
-    suggest_button.click(suggest, [text, model], [suggest_notice, suggestions, importance], api_name="suggest_edits")
+    run.click(serving.tracked(edit), [text, edited, model], outputs, api_name="edit")
+    suggest_button.click(serving.tracked(suggest), [text, model], [suggest_notice, suggestions, importance], api_name="suggest_edits")
     suggestions.select(apply_suggestion, None, edited, api_visibility="private").then(
         edit, [text, edited, model], outputs, api_visibility="private")
     promote.click(lambda e: (e, True), edited, [text, opened], api_visibility="private")  # the views follow

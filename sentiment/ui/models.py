@@ -2,12 +2,17 @@
 
     SENTIMENT_CHECKPOINTS  folder of shipped checkpoints (default: the repository's checkpoints/)
     SENTIMENT_RUNS         folder where the train tab saves runs (default: ./runs)
+
+At most ``limits.models_loaded()`` models stay in memory, the least recently used leaving first.
 """
 from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
+
+from .limits import models_loaded
 
 from ..predict import CHECKPOINTS, Predictor, available_checkpoints
 
@@ -28,17 +33,30 @@ def model_choices() -> dict[str, Path]:
 
 
 _lock = threading.Lock()
-_loaded: dict[tuple[str, float], Predictor] = {}
+_loaded: OrderedDict[tuple[str, float], Predictor] = OrderedDict()  # least recently used first
 
 
 def get_predictor(name: str) -> Predictor:
-    """The Predictor for a model name, loaded once (reloaded when it is saved again)."""
+    """The Predictor for a model name, loaded once (reloaded when it is saved again); an LRU of
+    ``models_loaded()`` models, so a server that meets many runs does not keep them all."""
     choices = model_choices()
     if name not in choices:
         raise KeyError(f"No model named {name!r}; available: {', '.join(choices) or 'none'}")
     path = choices[name]
     key = (str(path), (path / "config.json").stat().st_mtime)  # rewritten by every save
     with _lock:
-        if key not in _loaded:
+        if key in _loaded:
+            _loaded.move_to_end(key)
+        else:
+            for old in [k for k in _loaded if k[0] == key[0]]:  # an older save of the same folder
+                del _loaded[old]
             _loaded[key] = Predictor.load(path)
+            while len(_loaded) > models_loaded():
+                _loaded.popitem(last=False)
         return _loaded[key]
+
+
+def loaded_models() -> list[str]:
+    """The folders of the models in memory now, least recently used first."""
+    with _lock:
+        return [folder for folder, _ in _loaded]

@@ -9,7 +9,7 @@ import gradio as gr
 import torch
 
 from ..path import FILE, load_path_axis, review_path
-from . import plots
+from . import plots, serving
 from .models import model_choices
 from .predict_tab import _default_model, _explain, _load, clean_input
 
@@ -48,5 +48,5 @@ def build(text: gr.Textbox, model: gr.Dropdown):
         draw = gr.Button("Draw the path", elem_id="path-draw")
         shown = gr.Markdown(elem_id="path-notice")
         figure = gr.Plot(label="The path of the review", elem_id="path-plot")
-    draw.click(path, [text, model, second], [shown, figure], api_name="path")
+    draw.click(serving.tracked(path), [text, model, second], [shown, figure], api_name="path")
     return accordion

@@ -27,6 +27,19 @@ HEATMAP_UNITS = 48  # units per layer the heatmap shows unless asked for all: a 
 TOP_WORDS = 4  # words per unit shown in the table of top units
 
 
+# a small explicit look: left out, Plotly sends its whole default template (about 8 KB) with every figure
+TEMPLATE = go.layout.Template(layout={
+    "font": {"size": 12}, "plot_bgcolor": "white", "paper_bgcolor": "white", "hovermode": "closest",
+    "colorway": ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a"],
+    "xaxis": {"gridcolor": "#ebebeb", "zerolinecolor": "#d0d0d0"},
+    "yaxis": {"gridcolor": "#ebebeb", "zerolinecolor": "#d0d0d0"}})
+
+
+def figure(data: list[dict], layout: dict, validate: bool = False) -> go.Figure:
+    """A Plotly figure from plain dicts, with the small template."""
+    return go.Figure({"data": data, "layout": {"template": TEMPLATE, **layout}}, _validate=validate)
+
+
 def _shown(token: str) -> str:
     return token + " "  # spaCy drops the spaces between tokens; HighlightedText needs them back
 
@@ -41,13 +54,13 @@ def delta_scale(e: Explanation) -> float:
 def delta_tokens(e: Explanation) -> list[tuple[str, float]]:
     """Each token with how much it moved P(positive), divided by ``delta_scale`` and clipped to +-1."""
     scaled = np.clip(e.deltas / delta_scale(e), -1, 1)  # (T,)
-    return [(_shown(t), round(float(d), 3)) for t, d in zip(e.tokens, scaled)]
+    return [(_shown(t), round(float(d), 2)) for t, d in zip(e.tokens, scaled)]  # 1% steps of colour
 
 
 def activation_tokens(e: Explanation, layer: int, unit: int) -> list[tuple[str, float]]:
     """Each token with one unit's activation (layer counted from 0). Cell outputs lie in [-1, 1] already."""
     values = e.hidden_states[layer, :, unit]  # (T,)
-    return [(_shown(t), round(float(v), 3)) for t, v in zip(e.tokens, values)]
+    return [(_shown(t), round(float(v), 2)) for t, v in zip(e.tokens, values)]
 
 
 def token_labels(tokens: list[str]) -> list[str]:
@@ -73,7 +86,7 @@ def prob_line(runs: dict[str, Explanation]) -> go.Figure:
               "yaxis": {"title": {"text": "P(positive)"}, "range": [-0.04, 1.04], "tickvals": [0, 0.25, 0.5, 0.75, 1]},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return figure(data, layout)
 
 
 def heatmap_percents(values: np.ndarray) -> np.ndarray:
@@ -118,7 +131,7 @@ def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
                              "colorbar": {"title": {"text": "activation"}, "tickvals": [-100, -50, 0, 50, 100],
                                           "ticktext": ["-1", "-0.5", "0", "0.5", "1"]}},
                   xaxis={"showticklabels": T <= 80, "tickangle": -60, "title": {"text": "token"}})
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return figure(data, layout)
 
 
 TOP_UNIT_COLUMNS = ["layer", "unit", "share of logit", "pushes toward"]
@@ -128,7 +141,8 @@ def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
     """The ``k`` units with the largest share of the final logit, and the words that drive them."""
     H = e.unit_contributions.shape[1]
     shares = e.unit_contributions.reshape(-1)  # (L*H,) lowest layer first
-    order = np.argsort(-np.abs(shares), kind="stable")[:k]  # (k,) flat ids, largest |share| first
+    read = np.repeat(np.abs(e.unit_contributions).sum(1) > 0, H)  # (L*H,) the layers the classifier reads
+    order = [f for f in np.argsort(-np.abs(shares), kind="stable") if read[f]][:k]  # largest |share| first
     rows = []
     for flat in order:
         layer, unit = divmod(int(flat), H)
@@ -159,7 +173,7 @@ def edit_lines(original: Explanation, edited: Explanation, edited_x: np.ndarray)
               "yaxis": {"title": {"text": "P(positive)"}, "range": [-0.04, 1.04], "tickvals": [0, 0.25, 0.5, 0.75, 1]},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dash", "width": 1, "color": "gray"}}]}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return figure(data, layout)
 
 
 PATH_LABELS = 60  # up to this many tokens, the path is labelled with its tokens; beyond, hover only
@@ -187,4 +201,52 @@ def review_paths(paths: dict[str, tuple[list[str], np.ndarray, np.ndarray]], y_t
                             "colorbar": {"title": {"text": "P(positive)"}}},
               "shapes": [{"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": 0, "x1": 0,
                           "line": {"dash": "dash", "width": 1, "color": "black"}}]}
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return figure(data, layout)
+
+
+def step_chart(table: pd.DataFrame) -> go.Figure:
+    """The step-through's numbers as grouped bars: one group per (layer, unit) row, one bar per quantity of
+    the update (for a tanh RNN: W_x x_t, W_h h_{t-1}, b, their sum and h_t), so signs and sizes compare at a glance."""
+    rows = [f"layer {layer}, unit {unit}" for layer, unit in zip(table["layer"], table["unit"])]
+    quantities = [c for c in table.columns if c not in ("layer", "unit")]
+    data = [{"type": "bar", "name": name, "x": rows, "y": table[name].to_numpy(dtype=np.float32),
+             "hovertemplate": f"%{{x}}<br>{name} = %{{y:.3f}}<extra></extra>"} for name in quantities]
+    layout = {"barmode": "group", "height": 280, "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+              "legend": {"orientation": "h", "y": -0.2}, "yaxis": {"zeroline": True}, "bargap": 0.25}
+    return figure(data, layout)
+
+
+def ladder_figure(ladder: dict) -> go.Figure:
+    """Test accuracy per rung of ``docs/ladder.json`` (scripts/ladder.py): bars of the full runs and of the
+    quick runs, the homework's published figure as a dashed line, and the quick runs' training time on a
+    second axis (one machine for every quick rung, so those times compare)."""
+    modes = ladder.get("modes", {})
+    names = [r["change"] if r else None for r in (modes.get("quick") or modes.get("full") or {"rungs": []})["rungs"]]
+    for mode in modes.values():
+        names = [n or (r["change"] if r else f"rung {k}") for k, (n, r) in enumerate(zip(names, mode["rungs"]))]
+    labels = [f"{k}. {n}" for k, n in enumerate(names)]
+    data = []
+    for mode, title in (("full", "full run: test accuracy (25,000 reviews)"),
+                        ("quick", "quick run: test accuracy (a subset, fewer epochs)")):
+        if mode not in modes:
+            continue
+        rungs = modes[mode]["rungs"]
+        data.append({"type": "bar", "name": title, "x": labels, "y": [r["test_acc"] if r else None for r in rungs],
+                     "text": [f"{r['test_acc']:.1%}" if r else "not run" for r in rungs], "textposition": "outside",
+                     "hovertemplate": "%{x}<br>%{y:.1%}<extra>" + mode + "</extra>"})
+    if "quick" in modes:
+        rungs = modes["quick"]["rungs"]
+        data.append({"type": "scatter", "mode": "lines+markers", "name": "quick run: training time (s)", "yaxis": "y2",
+                     "x": labels, "y": [round(r["train_seconds"]) if r else None for r in rungs],
+                     "hovertemplate": "%{x}<br>%{y} s to train<extra>quick</extra>"})
+    shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": ladder.get("published_homework", 0.742),
+               "y1": ladder.get("published_homework", 0.742), "line": {"dash": "dash", "color": "grey"}}]
+    layout = {"barmode": "group", "height": 420, "margin": {"l": 50, "r": 60, "t": 40, "b": 120},
+              "title": {"text": "From the homework to the default: test accuracy per rung"},
+              "yaxis": {"title": {"text": "test accuracy"}, "range": [0.4, 1.0], "tickformat": ".0%"},
+              "yaxis2": {"title": {"text": "training time, quick run (s)"}, "overlaying": "y", "side": "right",
+                         "rangemode": "tozero", "showgrid": False},
+              "legend": {"orientation": "h", "y": 1.12}, "shapes": shapes,
+              "annotations": [{"xref": "paper", "x": 0, "y": ladder.get("published_homework", 0.742), "yanchor": "bottom",
+                               "xanchor": "left", "showarrow": False, "text": "the homework's write-up: 74.2%"}]}
+    return figure(data, layout, validate=True)

@@ -11,6 +11,7 @@ import io
 import re
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +26,13 @@ from ..predict import MAX_CHARS, Explanation, Predictor
 from ..text import split_lines
 from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
-from . import plots
+from . import limits, plots, serving, training_job
 from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
 
-MAX_BATCH = 5000  # rows per uploaded file: IMDB-length reviews take a 2-vCPU host minutes at this count
+BATCH_CHUNK = 256  # an uploaded file is labelled this many reviews at a time: memory stays flat for any length
+# reviews per forward pass when labelling a file: on 2 CPU cores, 16 at a time peaked 191 MiB above idle at
+# 35.9 reviews/s, 128 at a time 632 MiB at 22.1 (768 test reviews, the shipped default)
+BATCH_REVIEWS = 16
 EMPTY = "Type or paste a movie review, then press **Predict** (or pick an example below)."
 PLACEHOLDER = EMPTY.replace("**", "")  # a placeholder shows text as it is, not Markdown
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control bytes, not newlines or tabs
@@ -62,9 +66,28 @@ def clean_input(text: str | None) -> str:
     return _CONTROL.sub(" ", text)
 
 
-@lru_cache(maxsize=16)
+EXPLAINED = 32  # explanations kept: typing, picking units and the views after Predict ask for a review again
+_explained: OrderedDict[tuple[int, str], tuple[Predictor, Explanation]] = OrderedDict()  # least recent first
+_explained_lock = threading.Lock()
+
+
+def _remember(predictor: Predictor, text: str, e: Explanation) -> Explanation:
+    with _explained_lock:
+        _explained[(id(predictor), text)] = (predictor, e)  # the predictor too: its id stays unique while kept
+        _explained.move_to_end((id(predictor), text))
+        while len(_explained) > EXPLAINED:
+            _explained.popitem(last=False)
+    return e
+
+
 def _explain(predictor: Predictor, text: str) -> Explanation:
-    return predictor.explain(text)  # typing, then picking units, asks for the same review again and again
+    """The explanation of ``text`` by ``predictor``, from the last EXPLAINED ones when it is there."""
+    with _explained_lock:
+        kept = _explained.get((id(predictor), text))
+        if kept is not None and kept[0] is predictor:
+            _explained.move_to_end((id(predictor), text))
+            return kept[1]
+    return _remember(predictor, text, predictor.explain(text))
 
 
 def _default_model() -> str | None:
@@ -169,8 +192,20 @@ def unit_view(text: str, model_name: str | None = None, layer: int | None = None
 def _unit_outputs(e: Explanation, words: dict | None, layer: int | None, unit: int | None):
     """(the review coloured by one unit, what that unit responds to), for an explained review."""
     layer0, unit, note = _pick_unit(e, layer, unit)
-    return plots.activation_tokens(e, layer0, unit), (note + "\n\n" if note else "") + describe_unit(
-        words, layer0, unit)
+    return plots.activation_tokens(e, layer0, unit), (note + "\n\n" if note else "") + describe_unit(words, layer0, unit)
+
+
+def _unit_text(e: Explanation, words: dict | None, layer: int | None, unit: int | None) -> str:
+    """What the chosen unit responds to (and why another was chosen, if the pick was out of range)."""
+    return _unit_outputs(e, words, layer, unit)[1]
+
+
+def unit_after_predict(text: str, model_name: str | None, layer, unit, all_units, notice: str | None):
+    """The second answer of Predict: the review coloured by the chosen unit; cleared with the other views
+    when they were (a review changed and not yet read)."""
+    if notice == STALE:
+        return None, gr.skip()
+    return unit_view(text, model_name, layer, unit)
 
 
 def _label(e: Explanation) -> dict:
@@ -179,30 +214,49 @@ def _label(e: Explanation) -> dict:
 
 def predict(text: str, model_name: str | None = None, layer: int | None = None, unit: int | None = None,
             all_units: bool = False):
-    """Every view of one review: notice, label, tokens by how they moved P(positive), the line of
-    P(positive), the hidden-state heatmap, the review coloured by one unit, what that unit does, top units."""
+    """The views of one review: notice, label, tokens by how they moved P(positive), the line of
+    P(positive), the hidden-state heatmap, what the chosen unit does, top units. The review coloured by
+    that unit follows in a second, small answer (``unit_view``, ``/unit``), which keeps this one short."""
     text = clean_input(text)
     predictor, problem = _load(model_name)
     if predictor is None or not text.strip():
-        return problem or EMPTY, None, None, None, None, None, None, None
+        return problem or EMPTY, None, None, None, None, None, None
     try:
         e = _explain(predictor, text)
     except ValueError as err:  # e.g. nothing but spaces once cleaned
-        return f"{err} {EMPTY}", None, None, None, None, None, None, None
+        return f"{err} {EMPTY}", None, None, None, None, None, None
     if e.n_known == 0:
         return (f"**{predictor.name}** knows none of these {len(e.tokens)} tokens: every one reads as the unknown "
                 "word `<unk>`, so it has nothing to judge and gives no verdict. It learned English words from "
-                "IMDB reviews; emoji, other languages and made-up words are not among them."), *(None,) * 7
+                "IMDB reviews; emoji, other languages and made-up words are not among them."), *(None,) * 6
     notice = " ".join(filter(None, [
         f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
         known_notice(e),
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
     words = _unit_table(model_name)
-    unit_tokens, unit_text = _unit_outputs(e, words, layer, unit)
-    return (notice, _label(e), plots.delta_tokens(e),
-            plots.prob_line({predictor.name: e}), plots.hidden_heatmap(e, all_units), unit_tokens, unit_text,
-            plots.top_units(e, words))
+    return (notice, _label(e), plots.delta_tokens(e), plots.prob_line({predictor.name: e}),
+            plots.hidden_heatmap(e, all_units), _unit_text(e, words, layer, unit), plots.top_units(e, words))
+
+
+def predict_batch(texts: list, model_names: list, layers: list, units: list, all_units: list):
+    """``predict`` for several users' requests at once (Gradio's ``batch=True``): the reviews of each model are
+    read in one padded forward pass, which on a CPU costs far less than one pass each; every answer is the
+    one ``predict`` gives. Returns one list per view, in the order of the requests."""
+    by_model: dict[str | None, list[str]] = {}
+    for text, name in zip(texts, model_names):
+        by_model.setdefault(name, []).append(clean_input(text))
+    for name, reviews in by_model.items():
+        predictor, _ = _load(name)
+        if predictor is None:
+            continue
+        with _explained_lock:
+            fresh = list(dict.fromkeys(r for r in reviews if r.strip() and (id(predictor), r) not in _explained))
+        for review, e in zip(fresh, predictor.explain_many(fresh) if fresh else []):
+            if not isinstance(e, ValueError):
+                _remember(predictor, review, e)
+    answers = [predict(*request) for request in zip(texts, model_names, layers, units, all_units)]
+    return tuple(list(view) for view in zip(*answers))
 
 
 def heatmap_view(text: str, model_name: str | None = None, all_units: bool = False):
@@ -221,7 +275,7 @@ def on_text_change(text: str, model_name: str | None, layer: int | None, unit: i
     view shows a result for a review that is no longer on screen. The last value resets ``opened``."""
     if live or opened:
         return (*predict(text, model_name, layer, unit, all_units), False)
-    return (STALE, *(None,) * 7, False)
+    return (STALE, *(None,) * 6, False)
 
 
 def compare(text: str, model_a: str | None = None, model_b: str | None = None):
@@ -295,27 +349,32 @@ def batch(file: str | None, model_name: str | None = None):
     predictor, problem = _load(model_name)
     if predictor is None:
         return problem, None, None
-    cut = len(rows) > MAX_BATCH
-    rows = rows.iloc[:MAX_BATCH]
+    most = limits.get("SENTIMENT_MAX_ROWS")
+    cut = len(rows) > most
+    rows = rows.iloc[:most]
     reviews = [clean_input(r) for r in rows[column]]
     filled = [i for i, r in enumerate(reviews) if r.strip()]
     if not filled:
         return f"Every row of {Path(file).name} is empty: nothing to label.", None, None
     labels, probs = [""] * len(reviews), [np.nan] * len(reviews)
     tokens, truncated = [0] * len(reviews), [False] * len(reviews)
-    for i, p in zip(filled, predictor.predict([reviews[i] for i in filled])):
-        labels[i], probs[i], tokens[i], truncated[i] = p.label, round(p.prob_positive, 4), p.n_tokens, p.truncated
+    for start in range(0, len(filled), BATCH_CHUNK):  # in chunks: tokens and activations of a few at a time
+        chunk = filled[start:start + BATCH_CHUNK]
+        for i, p in zip(chunk, predictor.predict([reviews[i] for i in chunk], batch_size=BATCH_REVIEWS)):
+            labels[i], probs[i], tokens[i], truncated[i] = p.label, round(p.prob_positive, 4), p.n_tokens, p.truncated
     ours = {"label": labels, "prob_positive": probs, "tokens": tokens, "truncated": truncated}
     # a file that has a column of that name already (a labelled set, say) keeps it; ours say "predicted"
     ours = {(f"predicted_{k}" if k in rows.columns else k): v for k, v in ours.items()}
     first, last = list(ours)[:2], list(ours)[2:]
     table = pd.concat([pd.DataFrame({k: ours[k] for k in first}), rows.reset_index(drop=True),
                        pd.DataFrame({k: ours[k] for k in last})], axis=1)
-    out = Path(tempfile.mkdtemp(prefix="predictions-")) / "predictions.csv"
+    limits.remove_old_files(limits.predictions_dir())  # earlier downloads, after SENTIMENT_TEMP_HOURS
+    limits.predictions_dir().mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="predictions-", dir=limits.predictions_dir())) / "predictions.csv"
     table.to_csv(out, index=False)
     notice = f"**{predictor.name}** labelled {len(filled)} reviews: {labels.count('positive')} positive."
     if cut:
-        notice += f" Only the first {MAX_BATCH} rows were read; split the file to label the rest."
+        notice += f" Only the first {most:,} rows were read; split the file to label the rest."
     empty = len(reviews) - len(filled)
     if empty:
         notice += f" {empty} empty {'row was' if empty == 1 else 'rows were'} left unlabelled."
@@ -350,6 +409,9 @@ def compute_units(model_name: str, progress=gr.Progress()) -> str:
         return f"No model named {model_name!r}."
     if not _under(path, runs_dir()) or _under(path, checkpoints_dir()):
         return f"{model_name} is a shipped checkpoint; the app does not write into {checkpoints_dir()}."
+    if not training_job.training_policy()[0]:  # writing into runs is what training does: the same switch
+        return (f"Training is switched off on this server ({training_job.ENV_TRAINING}=off), and with it "
+                "writing unit words into runs.")
     predictor, _ = _load(model_name)
     cfg = predictor.train_config()
     try:
@@ -416,7 +478,8 @@ def build() -> PredictView:
     line = gr.Plot(label="P(positive) if the review ended here")
     with gr.Accordion("Inside the network: hidden-state activations", open=True) as inside:
         heatmap = gr.Plot(label="Activations: tokens across, units down (on a layer the classifier reads, those "
-                                "pushing positive on top, negative at the bottom); hover for token, unit, value")
+                                "pushing positive on top, negative at the bottom); hover for token, unit, value",
+                          elem_id="heatmap")
         all_units = gr.Checkbox(False, label=f"Show every unit (the {plots.HEATMAP_UNITS} that matter most by default)")
         gr.Markdown("Pick a unit to colour the review by its activation (red high, purple low), or click a row "
                     "of the table. Unit -1 picks the strongest: on a layer the classifier reads (layer 2, or both "
@@ -425,7 +488,8 @@ def build() -> PredictView:
         with gr.Row():
             layer = gr.Radio([("1 (reads the words)", 1), ("2 (feeds the classifier)", 2)], value=2, label="Layer")
             unit = gr.Number(-1, label="Unit (-1: the strongest)", precision=0, minimum=-1)
-        unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True)
+        unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True,
+                                         elem_id="unit-tokens")
         unit_text = gr.Markdown()
         top = gr.Dataframe(headers=plots.TOP_UNIT_COLUMNS, label="Units that weigh most in this prediction",
                            interactive=False)
@@ -455,14 +519,17 @@ def build() -> PredictView:
         batch_table = gr.Dataframe(label="Predictions", interactive=False, wrap=True, elem_id="batch-table")
         batch_file = gr.File(label="Download predictions.csv")
 
-    views = [notice, label, tokens, line, heatmap, unit_tokens, unit_text, top]
+    views = [notice, label, tokens, line, heatmap, unit_text, top]
     inputs = [text, model, layer, unit, all_units]
-    gr.on([submit.click, text.submit], predict, inputs, views, api_name="predict")
-    text.change(on_text_change, [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
-                api_name="predict_live", trigger_mode="always_last", show_progress="hidden")
-    model.change(predict, inputs, views, api_visibility="private")  # a view never shows another model's answer
+    follow = dict(fn=serving.tracked(unit_after_predict), inputs=[*inputs, notice], outputs=[unit_tokens, unit_text],
+                  api_visibility="private", show_progress="hidden")  # the one-unit view: a second, small answer
+    gr.on([submit.click, text.submit], serving.tracked(predict_batch), inputs, views, api_name="predict", batch=True,
+          max_batch_size=limits.get("SENTIMENT_PREDICT_BATCH")).then(**follow)  # users who press Predict at once share one pass
+    text.change(serving.tracked(on_text_change), [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
+                api_name="predict_live", trigger_mode="always_last", show_progress="hidden").then(**follow)
+    model.change(serving.tracked(predict), inputs, views, api_visibility="private").then(**follow)  # never another model's answer
     all_units.change(heatmap_view, [text, model, all_units], heatmap, api_visibility="private")
-    gr.on([layer.input, unit.input], unit_view, inputs, [unit_tokens, unit_text], api_name="unit",
+    gr.on([layer.input, unit.input], serving.tracked(unit_view), inputs, [unit_tokens, unit_text], api_name="unit",
           show_progress="hidden")
     top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
     model.focus(refresh_models, model, model, api_name="models", show_progress="hidden")
@@ -471,9 +538,9 @@ def build() -> PredictView:
     compute.click(compute_units, model, status, api_name="compute_units")
     gr.on([model.change, model_b.change], compare_titles, [model, model_b], [label_a, label_b, tokens_a, tokens_b],
           api_visibility="private", show_progress="hidden")
-    compare_button.click(compare, [text, model, model_b],
+    compare_button.click(serving.tracked(compare), [text, model, model_b],
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
-    batch_button.click(batch, [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
+    batch_button.click(serving.tracked(batch), [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()
     link = gr.Markdown(elem_id="lesson-link")
     link_button.click(lesson.copy_link, [text, model, layer, unit], link, api_visibility="private")

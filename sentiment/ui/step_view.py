@@ -11,9 +11,10 @@ import pandas as pd
 import torch
 
 from ..recurrence import step_through
+from . import serving
 from .about_tab import LATEX
 from .predict_tab import explained
-from .plots import heatmap_units
+from .plots import heatmap_units, step_chart
 
 UNITS_SHOWN = 4  # per layer: the units that matter most (or the one picked below the heatmap)
 FORMULAS = {
@@ -25,10 +26,11 @@ FORMULAS = {
 
 
 def step(text: str, model_name: str | None = None, t: int = 0, layer: int | None = None, unit: int | None = None):
-    """(what is shown, the table: one row per layer and unit, one column per quantity of the update)."""
+    """(what is shown, the table: one row per layer and unit, one column per quantity of the update, and the
+    same numbers as a bar chart)."""
     predictor, e, problem = explained(text, model_name)
     if e is None:
-        return problem or "Type a review, then pick a token to see the recurrence at that token.", None
+        return problem or "Type a review, then pick a token to see the recurrence at that token.", None, None
     t = int(min(max(int(t or 0), 0), len(e.tokens) - 1))
     model = predictor.model
     steps = step_through(model, torch.tensor(predictor.vocab.encode(e.tokens)), t)
@@ -45,7 +47,8 @@ def step(text: str, model_name: str | None = None, t: int = 0, layer: int | None
              f"the rows are the units that matter most on each layer"
              + (f", and unit {int(unit)} of layer {int(layer)} you picked" if unit is not None and int(unit) >= 0 else "")
              + ". The last column is the layer's output at this token, the same number the heatmap shows.")
-    return shown, pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return shown, table, step_chart(table)
 
 
 def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number, tokens: gr.HighlightedText):
@@ -56,12 +59,14 @@ def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number
             position = gr.Slider(0, 799, value=0, step=1, label="Token", elem_id="step-token", scale=4)
             play = gr.Button("▶ Play", size="sm", scale=1)
         shown = gr.Markdown(latex_delimiters=LATEX, elem_id="step-notice")
-        table = gr.Dataframe(label="The update at this token: one row per layer and unit", interactive=False,
-                             elem_id="step-table")
+        with gr.Row():
+            table = gr.Dataframe(label="The update at this token: one row per layer and unit", interactive=False,
+                                 elem_id="step-table", scale=3)
+            chart = gr.Plot(label="The same numbers, unit by unit", elem_id="step-chart", scale=2)
         timer = gr.Timer(0.8, active=False)
 
     inputs = [text, model, position, layer, unit]
-    gr.on([position.change, layer.input, unit.input], step, inputs, [shown, table], api_name="step",
+    gr.on([position.change, layer.input, unit.input], serving.tracked(step), inputs, [shown, table, chart], api_name="step",
           show_progress="hidden")
     tokens.select(token_clicked, None, position, api_visibility="private")
     playing = gr.State(False)

@@ -7,22 +7,40 @@ page does not end it and Stop works from any request. Endpoints for ``gradio_cli
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, replace
 
 import gradio as gr
 import pandas as pd
 
-from ..model import CELLS, ModelConfig
-from ..train import TrainConfig
-from . import training_job
+from ..model import CELLS, POOLINGS, ModelConfig
+from ..presets import PRESETS, preset
+from ..train import TrainConfig, estimate_peak_mb
+from . import limits, training_job
 from .training_job import MIN_TRAIN, TEST_SAMPLE, RunRequest, Snapshot
 
 ALL_REVIEWS = 25_000  # the official training split; validation is held out of it
 RANGES = {  # the sliders' ends; the handler checks the same bounds, with messages that name the field
-    "Layers": (1, 4), "Hidden size": (8, 512), "Embedding size": (8, 512), "Epochs": (1, 50),
-    "Batch size": (1, 512), "Maximum review length": (8, 2048), "Training reviews": (MIN_TRAIN, ALL_REVIEWS)}
+    "Layers": (1, 4), "Hidden size": (2, 512), "Embedding size": (8, 512), "Epochs": (1, 50),
+    "Batch size": (1, 512), "Maximum review length": (8, 2600), "Training reviews": (MIN_TRAIN, ALL_REVIEWS)}
+PRESET_LABELS = {"classroom": "Classroom demo: a small LSTM, about a minute",
+                 "homework": "The homework: 5-unit tanh RNN, last state (74.2% in its write-up)",
+                 "rnn": "The shipped rnn recipe (tanh, 256 units)",
+                 "default": "The shipped default recipe (LSTM, 512 units; a GPU job)"}
+PLAIN_TRAIN = TrainConfig(max_len=1)  # what a setting is when no preset changes it (max_len is on the form)
+
+
+def form_values(name: str) -> dict:
+    """The Train tab's fields as the preset ``name`` fills them (in run_request's order)."""
+    options, cfg = preset(name)
+    return {"cell": options["cell"], "layers": options["num_layers"], "hidden_size": options["hidden_size"],
+            "embed_dim": options["embed_dim"], "epochs": cfg.epochs, "lr": cfg.lr, "batch_size": cfg.batch_size,
+            "max_len": min(cfg.max_len, RANGES["Maximum review length"][1]),
+            "n_train": cfg.max_train or ALL_REVIEWS, "test_on": "sample", "pooling": options["pooling"],
+            "preset": name}
+
+
 # the form's defaults: a class demo (benchmarks/run.py --only classroom times this very run)
-CLASSROOM = {"cell": "lstm", "layers": 2, "hidden_size": 64, "embed_dim": 64, "epochs": 5, "lr": 5e-3,
-             "batch_size": 32, "max_len": 256, "n_train": 2000, "test_on": "sample"}
+CLASSROOM = form_values("classroom")
 EPOCH_ORDER = [str(epoch) for epoch in range(1, 51)]  # the curves' x axis in order; RANGES["Epochs"] ends at 50
 TABLE_COLUMNS = ["epoch", "train loss", "train acc", "val loss", "val acc", "seconds", "tokens/s", "note"]
 
@@ -38,22 +56,71 @@ def _whole(label: str, value) -> int:
     return int(value)
 
 
+def preset_extras(name: str) -> str:
+    """What the preset ``name`` sets that the form does not show, in words (empty when nothing)."""
+    options, cfg = preset(name)
+    model_plain = ModelConfig(vocab_size=1).to_dict()
+    shown = {"cell", "num_layers", "hidden_size", "embed_dim", "pooling", "epochs", "lr", "batch_size", "max_len",
+             "max_train", "val_fraction"}
+    words = {"lowercase": {False: "cased tokens"}, "keep_html": {True: "`<br />` tags read as tokens"},
+             "clip_norm": {0.0: "no gradient clipping"}, "schedule": {"constant": "a constant learning rate"},
+             "warmup": {0.0: "no warm-up"}}
+    changed = [words.get(k, {}).get(v, f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')} {v}")
+               for k, v in {**options, **asdict(cfg)}.items()
+               if k not in shown and v != (model_plain | asdict(PLAIN_TRAIN)).get(k)]
+    return ", ".join(changed)
+
+
+def preset_note(name: str) -> str:
+    if name not in PRESETS:
+        return ""
+    extras = preset_extras(name)
+    held = " The app always holds out 10% of the training reviews for validation." \
+        if preset(name)[1].val_fraction == 0 else ""
+    return f"{PRESETS[name]['about']}" + (f"\n\nAlso from this preset (not on the form): {extras}." if extras else "") + held
+
+
+def fill_form(name: str):
+    """A preset picked: every field it sets, and the note on what else it sets. The fields stay editable."""
+    if name not in PRESETS:
+        return [gr.skip()] * 11 + [""]
+    values = form_values(name)
+    values.pop("preset")
+    most = training_job.training_policy()[1] or ALL_REVIEWS
+    values["n_train"] = min(values["n_train"], most)
+    return [*values.values(), preset_note(name)]
+
+
 def run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train,
-                test_on) -> RunRequest:
-    """The form's values as a RunRequest; a ValueError says which value is wrong and what would do."""
+                test_on, pooling="maxmean", preset_name="classroom") -> RunRequest:
+    """The form's values as a RunRequest; a ValueError says which value is wrong and what would do.
+
+    The preset gives every setting the form does not show (dropout, vocabulary, schedule...)."""
+    if preset_name not in PRESETS:
+        raise ValueError(f"Preset must be one of {', '.join(PRESETS)}; got {preset_name!r}.")
     if cell not in CELLS:
         raise ValueError(f"Cell must be one of {', '.join(CELLS)}; got {cell!r}.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"Pooling must be one of {', '.join(POOLINGS)}; got {pooling!r}.")
     if not (_is_number(lr) and 0 < lr <= 1):
         raise ValueError(f"Learning rate must be a number above 0 and at most 1 (2e-3 is a good start); got {lr!r}.")
     if test_on not in ("sample", "full"):
         raise ValueError(f"Test on must be 'sample' or 'full'; got {test_on!r}.")
     n_train = _whole("Training reviews", n_train)
-    options = {"cell": cell, "num_layers": _whole("Layers", layers), "hidden_size": _whole("Hidden size", hidden_size),
-               "embed_dim": _whole("Embedding size", embed_dim)}
+    base_options, base_cfg = preset(preset_name)
+    options = {**base_options, "cell": cell, "num_layers": _whole("Layers", layers),
+               "hidden_size": _whole("Hidden size", hidden_size), "embed_dim": _whole("Embedding size", embed_dim),
+               "pooling": pooling}
     ModelConfig(vocab_size=1, **options)  # the model's own checks, before any data is read
-    cfg = TrainConfig(epochs=_whole("Epochs", epochs), lr=float(lr), batch_size=_whole("Batch size", batch_size),
-                      max_len=_whole("Maximum review length", max_len),
-                      max_train=None if n_train >= ALL_REVIEWS else n_train)
+    cfg = replace(base_cfg, epochs=_whole("Epochs", epochs), lr=float(lr), batch_size=_whole("Batch size", batch_size),
+                  max_len=_whole("Maximum review length", max_len),
+                  max_train=None if n_train >= ALL_REVIEWS else n_train,
+                  val_fraction=base_cfg.val_fraction or TrainConfig().val_fraction)  # the app always validates
+    need, budget = estimate_peak_mb(options, cfg), limits.get("SENTIMENT_TRAIN_MEMORY_MB")
+    if need > budget:
+        raise ValueError(f"This run would need about {need:,.0f} MB of memory, more than this server allows one run "
+                         f"({budget:,} MB, SENTIMENT_TRAIN_MEMORY_MB). Lower the batch size, the maximum review "
+                         "length, the hidden size or the layers.")
     return RunRequest(options, cfg, full_test=test_on == "full")
 
 
@@ -63,12 +130,13 @@ def refused(message: str):
     return f"⚠️ {message}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
 
-def start_training(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train, test_on):
+def start_training(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, max_len, n_train, test_on,
+                   pooling="maxmean", preset_name="classroom"):
     """Start a run and stream it: (status, epoch table, loss curves, accuracy curves, result).
     A refused start (a bad value, a run already going) says why in the status and leaves the rest as it was."""
     try:
         job = training_job.start(run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size,
-                                             max_len, n_train, test_on))
+                                             max_len, n_train, test_on, pooling, preset_name))
     except (ValueError, training_job.Busy) as err:
         yield refused(str(err))
         return
@@ -174,20 +242,27 @@ def build():
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             d = CLASSROOM
+            choose = gr.Dropdown([(label, name) for name, label in PRESET_LABELS.items()], value="classroom",
+                                 label="Preset", info="fills the form; every field stays yours to change",
+                                 elem_id="train-preset")
+            note = gr.Markdown(preset_note("classroom"), elem_id="train-preset-note")
             form = [
                 gr.Radio(list(CELLS), value=d["cell"], label="Cell", info="rnn: the plain tanh cell; gru, lstm: gated"),
                 _slider("Layers", d["layers"]),
-                _slider("Hidden size", d["hidden_size"], step=8, info="units per layer"),
+                _slider("Hidden size", d["hidden_size"], info="units per layer"),
                 _slider("Embedding size", d["embed_dim"], step=8),
                 _slider("Epochs", d["epochs"]),
-                gr.Number(d["lr"], label="Learning rate", info="peak of Adam's schedule (warm-up, then cosine decay)"),
+                gr.Number(d["lr"], label="Learning rate", info="peak of Adam's schedule (warm-up, then cosine decay; the homework keeps it constant)"),
                 _slider("Batch size", d["batch_size"]),
                 _slider("Maximum review length", d["max_len"], step=8, info="tokens read of each review"),
                 gr.Slider(MIN_TRAIN, most, value=min(d["n_train"], most), step=100, label="Training reviews",
                           info=f"a few hundred for a class demo; {ALL_REVIEWS:,} = all (22,500 train, 2,500 validate)"),
                 gr.Radio([(f"a sample of {TEST_SAMPLE:,}", "sample"), ("all 25,000", "full")], value=d["test_on"],
                          label="Test the best epoch on"),
+                gr.Radio(list(POOLINGS), value=d["pooling"], label="Pooling",
+                         info="what the classifier reads: the last state (the homework's), or max and mean over time"),
             ]
+            choose.change(fill_form, inputs=choose, outputs=[*form, note], api_visibility="private")
             with gr.Row():
                 start = gr.Button("Start", variant="primary", interactive=enabled)
                 stop = gr.Button("Stop", variant="stop")
@@ -203,6 +278,6 @@ def build():
             table = gr.Dataframe(headers=TABLE_COLUMNS, label="Epochs", interactive=False, elem_id="train-epochs")
     outputs = [status, table, loss_plot, acc_plot, result]
     streaming = dict(outputs=outputs, show_progress="minimal", concurrency_id="train", concurrency_limit=8)
-    start.click(start_training, inputs=form, api_name="train", **streaming)
+    start.click(start_training, inputs=[*form, choose], api_name="train", **streaming)
     watch.click(watch_training, api_name="watch_training", **streaming)
     stop.click(stop_training, outputs=status, api_name="stop_training", concurrency_limit=None)

@@ -29,6 +29,7 @@ import torch
 from ..checkpoint import load_checkpoint, write_metrics
 from ..data import resolve_data_path
 from ..train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, resolve_device, train
+from . import limits, serving
 from .models import runs_dir
 
 ENV_TRAINING = "SENTIMENT_TRAINING"
@@ -136,7 +137,11 @@ class TrainingJob:
             prepared = prepare_data(data, cfg)
             self._update(data=f"{len(prepared.train):,} training reviews, {len(prepared.val):,} validating, "
                               f"a vocabulary of {len(prepared.vocab):,}")
-            for event in train(data, request.model_options, cfg, self.out_dir, stop=self._stop.is_set,
+            def stop() -> bool:  # polled between batches: first give way to the requests being answered
+                serving.give_way()
+                return self._stop.is_set()
+
+            for event in train(data, request.model_options, cfg, self.out_dir, stop=stop,
                                command=cli_command(request, self.out_dir), prepared=prepared):
                 if isinstance(event, Stage):
                     self._update(stage=event.message)
@@ -157,6 +162,9 @@ class TrainingJob:
             log.exception("training run %s failed", self.out_dir)
             self._update(error=f"{type(err).__name__}: {err}")
         finally:
+            removed = limits.prune_runs(runs_dir(), keep=self.out_dir)  # SENTIMENT_KEEP_RUNS, SENTIMENT_RUNS_MB
+            if removed:
+                log.info("removed the oldest runs to stay within the limits: %s", ", ".join(removed))
             self._update(finished=True)
 
 
@@ -176,7 +184,9 @@ def cli_command(request: RunRequest, out_dir: Path) -> str:
     """The same run from the command line, recorded in metrics.json."""
     defaults = asdict(TrainConfig())
     options = {**request.model_options, **{k: v for k, v in asdict(request.cfg).items() if v != defaults[k]}}
-    args = ["--out", str(out_dir)] + [a for k, v in options.items() for a in ("--" + k.replace("_", "-"), str(v))]
+    flags = {("lowercase", False): ["--cased"], ("keep_html", True): ["--keep-html"]}  # switches, not values
+    args = ["--out", str(out_dir)] + [a for k, v in options.items()
+                                      for a in flags.get((k, v), ["--" + k.replace("_", "-"), str(v)])]
     return "python -m sentiment train " + " ".join(shlex.quote(a) for a in args) + "  # from the app's train tab"
 
 

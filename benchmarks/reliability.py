@@ -1,0 +1,157 @@
+"""Reliability figures: ``python app.py`` under a class of clients, while it trains, over 1,000 requests,
+and labelling a file of 5,000 reviews (``python benchmarks/run.py --only reliability``).
+
+The clients run in a process of their own (``benchmarks/load.py``); every request is a review that no
+request among the last few hundred asked about, so the app's small cache of recent answers cannot help.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from gradio_client import Client, handle_file
+
+from .app_server import ROOT, first_answer, memory_mb, running_app
+from .figures import record
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Scale:
+    clients: int = 20  # the class: 20 clients asking 10 times each
+    requests: int = 10
+    mixed_first: int = 200  # requests across the page's endpoints before the first memory reading
+    mixed_then: int = 800  # and before the second
+    # the Train tab's run during the load: the classroom model, long enough to outlast a round of the load
+    train_run: tuple = ("lstm", 2, 64, 64, 4, 5e-3, 32, 256, 2000, "sample", "maxmean", "classroom")
+
+    def reviews_needed(self) -> int:
+        return 1 + 10 + self.clients * self.requests + self.mixed_first + self.mixed_then + 4 * self.clients * self.requests
+
+
+def run_load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool = False,
+             client: str = "http") -> dict:
+    """The load generator in its own process: its JSON result."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(reviews, f)
+    command = [sys.executable, "-m", "benchmarks.load", "--url", url, "--reviews", f.name,
+               "--clients", str(clients), "--requests", str(requests), "--client", client] + (["--mixed"] if mixed else [])
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    Path(f.name).unlink(missing_ok=True)
+    return json.loads(out.splitlines()[-1])
+
+
+def train_once(url: str, runs: Path, train_run: tuple) -> dict:
+    """A Train-tab run through /train, to its end: its mean tokens/s over the epochs, and its seconds."""
+    before = set(runs.iterdir()) if runs.exists() else set()
+    start = time.perf_counter()
+    Client(url, verbose=False).predict(*train_run, api_name="/train")
+    seconds = time.perf_counter() - start
+    [run] = [r for r in runs.iterdir() if r not in before]
+    history = json.loads((run / "metrics.json").read_text())["history"]
+    return {"tokens_per_s": sum(h["tokens_per_s"] for h in history) / len(history), "seconds": seconds}
+
+
+def load_while_training(url: str, runs: Path, reviews: list[str], scale: Scale) -> tuple[dict, list[dict]]:
+    """Start a Train-tab run, and keep the class asking until it ends: (the run, every round of the load)."""
+    result = {}
+    trainer = threading.Thread(target=lambda: result.update(train_once(url, runs, scale.train_run)))
+    trainer.start()
+    rounds, k, n = [], 0, scale.clients * scale.requests
+    while trainer.is_alive():
+        chunk = [reviews[(k + i) % len(reviews)] for i in range(n)]
+        k += n
+        rounds.append(run_load(url, chunk, scale.clients, scale.requests))
+    trainer.join()
+    return result, rounds
+
+
+def pooled_p95(rounds: list[dict]) -> float:
+    """p95 of every request of every round of the load."""
+    return float(np.percentile([ms for r in rounds for ms in r["ms"]], 95))
+
+
+def batch_peak(app, url: str, texts: list[str]) -> tuple[float, float, float]:
+    """(idle RSS, peak RSS while /batch labels ``texts`` from a .txt upload, seconds), sampled every 20 ms."""
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "reviews.txt"
+        file.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
+        idle = memory_mb(app.process.pid)["VmRSS"]
+        peak, done = [idle], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak.append(memory_mb(app.process.pid)["VmRSS"])
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        start = time.perf_counter()
+        notice, *_ = Client(url, verbose=False).predict(handle_file(str(file)), "default", api_name="/batch")
+        seconds = time.perf_counter() - start
+        done.set()
+        sampler.join()
+    if "labelled" not in notice:
+        raise RuntimeError(f"/batch did not label the file: {notice}")
+    return idle, max(peak), seconds
+
+
+def reliability_figures(checkpoint: Path, data, reviews: list[str], long_texts: list[str],
+                        env: dict | None = None, scale: Scale = Scale(),
+                        compare_serving_first: bool = True) -> list[dict]:
+    """Every figure of the reliability group. ``reviews``: distinct ~250-token reviews, at least
+    ``scale.reviews_needed()`` of them; ``long_texts``: the reviews of the file labelled at once."""
+    out = []
+    CLIENTS, REQUESTS = scale.clients, scale.requests
+    runs = Path(tempfile.mkdtemp(prefix="bench-runs-"))
+    with running_app(checkpoint, data, env={"SENTIMENT_RUNS": str(runs), **(env or {})}) as app:
+        first_answer(app, reviews[0])
+        pool = iter(reviews[1:])
+        take = lambda n: [next(pool) for _ in range(n)]
+        alone = run_load(app.url, take(10), 1, 10)
+        out.append(record("load_1client_p50_ms", alone["p50_ms"], "ms", n=alone["n"], reviews="distinct",
+                          note="one client, 10 requests of /predict, one after another"))
+        crowd = run_load(app.url, take(CLIENTS * REQUESTS), CLIENTS, REQUESTS)
+        extra = dict(clients=CLIENTS, requests_each=REQUESTS, reviews="distinct")
+        out += [record("load_p50_ms", crowd["p50_ms"], "ms", **extra),
+                record("load_p95_ms", crowd["p95_ms"], "ms", **extra,
+                       ratio_to_1client_p50=round(crowd["p95_ms"] / alone["p50_ms"], 2)),
+                record("load_requests_per_s", crowd["requests_per_s"], "requests/s", **extra),
+                record("load_errors", crowd["errors"], "errors", n=crowd["n"], first=crowd["first_error"], **extra)]
+        mixed = run_load(app.url, take(scale.mixed_first), 10, scale.mixed_first // 10, mixed=True)
+        out.append(record("rss_after_200_mb", memory_mb(app.process.pid)["VmRSS"], "MiB", errors=mixed["errors"],
+                          requests=scale.mixed_first, note="after requests across /predict, /unit, /step, /path, /compare"))
+        mixed = run_load(app.url, take(scale.mixed_then), 10, scale.mixed_then // 10, mixed=True)
+        out.append(record("rss_after_1000_mb", memory_mb(app.process.pid)["VmRSS"], "MiB", errors=mixed["errors"],
+                          requests=scale.mixed_first + scale.mixed_then))
+        trained = train_once(app.url, runs, scale.train_run)
+        out.append(record("train_alone_tokens_per_s", trained["tokens_per_s"], "tokens/s", seconds=trained["seconds"],
+                          run="the Train tab's classroom model, 2,000 reviews, 4 epochs, no other requests"))
+        during, rounds = load_while_training(app.url, runs, take(2 * CLIENTS * REQUESTS), scale)
+        p95 = pooled_p95(rounds)
+        out += [record("train_load_predict_p95_ms", p95, "ms", rounds=len(rounds),
+                       errors=sum(r["errors"] for r in rounds), ratio_to_load_p95=round(p95 / crowd["p95_ms"], 2),
+                       note="p95 of every request of the same class load, asked again and again while the run trains"),
+                record("train_load_tokens_per_s", during["tokens_per_s"], "tokens/s", seconds=during["seconds"],
+                       ratio_to_alone=round(during["tokens_per_s"] / trained["tokens_per_s"], 2))]
+        idle, peak, seconds = batch_peak(app, app.url, long_texts)
+        out.append(record("batch_5000_peak_rss_mb", peak - idle, "MiB", idle_mb=idle, peak_mb=peak,
+                          reviews=len(long_texts), seconds=seconds, note="peak above idle while /batch labels the file"))
+    if compare_serving_first:  # the same training under the same load, the training loop not giving way
+        with running_app(checkpoint, data, env={"SENTIMENT_RUNS": str(runs), "SENTIMENT_SERVING_FIRST": "off",
+                                                **(env or {})}) as app:
+            first_answer(app, reviews[0])
+            during, rounds = load_while_training(app.url, runs, take(2 * CLIENTS * REQUESTS), scale)
+            p95 = pooled_p95(rounds)
+            out += [record("train_load_predict_p95_ms_not_serving_first", p95, "ms", rounds=len(rounds),
+                           errors=sum(r["errors"] for r in rounds),
+                           note="SENTIMENT_SERVING_FIRST=off: training does not give way to requests"),
+                    record("train_load_tokens_per_s_not_serving_first", during["tokens_per_s"], "tokens/s")]
+    return out

@@ -1,0 +1,44 @@
+"""Many users at once: a small class through the load generator (its own process), and serving first
+while a Train-tab run trains. The heavy figures (20 clients, 1,000 requests, a 5,000-review file) come
+from `python benchmarks/run.py --only reliability`."""
+from __future__ import annotations
+
+import threading
+import time
+
+from benchmarks.reliability import run_load
+from sentiment.ui import serving
+
+
+def test_a_small_class_at_once_gets_every_answer(app_url):
+    reviews = [f"Review {i}: the acting was {'great' if i % 2 else 'dull'} and the plot {i} twists." for i in range(24)]
+    result = run_load(app_url, reviews, clients=6, requests=4)
+    assert result["errors"] == 0, result["first_error"]
+    assert result["n"] == 24 and result["p95_ms"] > 0
+    mixed = run_load(app_url, reviews[::-1], clients=4, requests=5, mixed=True)  # every endpoint a page uses
+    assert mixed["errors"] == 0, mixed["first_error"]
+
+
+def test_training_gives_way_while_a_request_is_answered():
+    started, waited = threading.Event(), []
+
+    def answer():
+        with serving.request():
+            started.set()
+            time.sleep(0.3)
+
+    worker = threading.Thread(target=answer)
+    worker.start()
+    started.wait()
+    start = time.perf_counter()
+    serving.give_way(max_wait=5)  # returns when the request is answered, not after 5 s
+    waited.append(time.perf_counter() - start)
+    worker.join()
+    assert 0.1 < waited[0] < 2 and serving.in_flight() == 0
+    start = time.perf_counter()
+    serving.give_way(max_wait=5)  # nothing in flight: no wait
+    assert time.perf_counter() - start < 0.05
+    with serving.request():
+        start = time.perf_counter()
+        serving.give_way(max_wait=0.2)  # a steady load: training still moves on after max_wait
+        assert 0.15 < time.perf_counter() - start < 1
