@@ -101,20 +101,11 @@ def payload_bytes(url: str, text: str) -> int:
     """Bytes of the app's answer to one /predict request, as the browser receives it: Gradio's two-step
     HTTP API (POST the inputs, then read the result's event stream). Inputs after the text take the
     defaults the app declares."""
-    import json
-    parameters = Client(url, verbose=False).view_api(print_info=False, return_format="dict")[
-        "named_endpoints"][API_NAME]["parameters"]
-    inputs = [text] + [p.get("parameter_default") for p in parameters[1:]]
-    request = urllib.request.Request(f"{url.rstrip('/')}/gradio_api/call{API_NAME}",
-                                     data=json.dumps({"data": inputs}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        event_id = json.loads(response.read())["event_id"]
-    with urllib.request.urlopen(f"{url.rstrip('/')}/gradio_api/call{API_NAME}/{event_id}", timeout=60) as response:
-        body = response.read()
-    if b"event: complete" not in body:
-        raise AppError(f"the app's {API_NAME} endpoint did not complete: {body[:200]!r}")
-    return len(body)
+    from .load import HttpClient, endpoint_defaults
+    try:
+        return len(HttpClient(url, endpoint_defaults(url, [API_NAME])).predict(text, api_name=API_NAME))
+    except RuntimeError as err:
+        raise AppError(f"the app's {API_NAME} endpoint did not complete: {err}") from None
 
 
 CHROMIUM = "/usr/bin/chromium"

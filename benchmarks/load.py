@@ -51,10 +51,10 @@ class HttpClient:
         return body
 
 
-def endpoint_defaults(url: str) -> dict[str, list]:
+def endpoint_defaults(url: str, names=tuple(ENDPOINTS)) -> dict[str, list]:
     """Each endpoint's declared input defaults, read once from the app."""
     api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
-    return {name: [p.get("parameter_default") for p in api[name]["parameters"]] for name in ENDPOINTS}
+    return {name: [p.get("parameter_default") for p in api[name]["parameters"]] for name in names}
 
 
 def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool = False, client: str = "http") -> dict:
