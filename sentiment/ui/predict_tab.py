@@ -30,8 +30,9 @@ from . import limits, plots, serving, training_job
 from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
 
 BATCH_CHUNK = 256  # an uploaded file is labelled this many reviews at a time: memory stays flat for any length
-# reviews per forward pass when labelling a file: on 2 CPU cores, 16 at a time peaked 191 MiB above idle at
-# 35.9 reviews/s, 128 at a time 632 MiB at 22.1 (768 test reviews, the shipped default)
+# reviews per forward pass when labelling a file: on 2 CPU cores, 16 at a time peaked 191-331 MiB above idle
+# (two runs), 128 at a time 632-664 MiB, and 16 was no slower (768 test reviews, the shipped default;
+# `python benchmarks/batch_memory.py --data aclImdb_v1.tar.gz`)
 BATCH_REVIEWS = 16
 EMPTY = "Type or paste a movie review, then press **Predict** (or pick an example below)."
 PLACEHOLDER = EMPTY.replace("**", "")  # a placeholder shows text as it is, not Markdown
