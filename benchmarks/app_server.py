@@ -23,6 +23,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError as ClientAppError
 
 from .figures import latency_records, record, time_calls, time_each
+from .load import HttpClient, endpoint_defaults, run_all
 
 ROOT = Path(__file__).resolve().parent.parent
 API_NAME = "/predict"  # the predict tab's endpoint: review text first, every other input left at its default
@@ -101,7 +102,6 @@ def payload_bytes(url: str, text: str) -> int:
     """Bytes of the app's answer to one /predict request, as the browser receives it: Gradio's two-step
     HTTP API (POST the inputs, then read the result's event stream). Inputs after the text take the
     defaults the app declares."""
-    from .load import HttpClient, endpoint_defaults
     try:
         return len(HttpClient(url, endpoint_defaults(url, [API_NAME])).predict(text, api_name=API_NAME))
     except RuntimeError as err:
@@ -188,12 +188,7 @@ def classroom(url: str, texts: list[str], clients: int, requests_each: int, vari
 
     threads = [threading.Thread(target=student, args=(c, texts[i * requests_each:(i + 1) * requests_each]))
                for i, c in enumerate(connections)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = run_all(threads)
     if errors:
         raise errors[0]
     return latency_records(f"classroom{variant}", seconds, clients=clients, reviews="distinct") + [

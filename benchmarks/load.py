@@ -32,6 +32,16 @@ ENDPOINTS = {  # what a user's page asks, with the arguments it sends
 }
 
 
+def run_all(threads: list) -> float:
+    """Start every thread, wait for all: the wall-clock seconds they took together."""
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start
+
+
 class HttpClient:
     """One user of the app through Gradio's HTTP API: the endpoint's declared defaults fill the inputs not given."""
 
@@ -83,12 +93,7 @@ def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool 
                 seconds.append(time.perf_counter() - start)
 
     threads = [threading.Thread(target=user, args=(k,)) for k in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    wall = run_all(threads)
     ms = np.asarray(seconds) * 1000 if seconds else np.asarray([np.nan])
     return {"n": len(seconds), "errors": len(errors), "first_error": errors[0] if errors else None,
             "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),

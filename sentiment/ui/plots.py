@@ -30,7 +30,7 @@ TOP_WORDS = 4  # words per unit shown in the table of top units
 # a small explicit look: left out, Plotly sends its whole default template (about 8 KB) with every figure
 TEMPLATE = go.layout.Template(layout={
     "font": {"size": 12}, "plot_bgcolor": "white", "paper_bgcolor": "white", "hovermode": "closest",
-    "colorway": ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a"],
+    "colorway": ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff"],
     "xaxis": {"gridcolor": "#ebebeb", "zerolinecolor": "#d0d0d0"},
     "yaxis": {"gridcolor": "#ebebeb", "zerolinecolor": "#d0d0d0"}})
 
@@ -126,7 +126,7 @@ def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
         layout["yaxis" + axis] = {"domain": [low + 0.02, high - 0.02], "title": {"text": title},
                                   "type": "category", "autorange": "reversed",
                                   "showticklabels": len(units) <= HEATMAP_UNITS}
-    layout.update(height=L * (layer_px + 60), margin={"l": 60, "r": 10, "t": 10, "b": 60},
+    layout.update(height=L * (layer_px + 60), margin={"l": 60, "r": 10, "t": 36, "b": 60},  # t: room for the label
                   coloraxis={"colorscale": "RdBu", "cmin": -100, "cmax": 100,
                              "colorbar": {"title": {"text": "activation"}, "tickvals": [-100, -50, 0, 50, 100],
                                           "ticktext": ["-1", "-0.5", "0", "0.5", "1"]}},
@@ -207,12 +207,12 @@ def review_paths(paths: dict[str, tuple[list[str], np.ndarray, np.ndarray]], y_t
 def step_chart(table: pd.DataFrame) -> go.Figure:
     """The step-through's numbers as grouped bars: one group per (layer, unit) row, one bar per quantity of
     the update (for a tanh RNN: W_x x_t, W_h h_{t-1}, b, their sum and h_t), so signs and sizes compare at a glance."""
-    rows = [f"layer {layer}, unit {unit}" for layer, unit in zip(table["layer"], table["unit"])]
+    rows = [f"L{layer} u{unit}" for layer, unit in zip(table["layer"], table["unit"])]  # short: they sit side by side
     quantities = [c for c in table.columns if c not in ("layer", "unit")]
     data = [{"type": "bar", "name": name, "x": rows, "y": table[name].to_numpy(dtype=np.float32),
-             "hovertemplate": f"%{{x}}<br>{name} = %{{y:.3f}}<extra></extra>"} for name in quantities]
-    layout = {"barmode": "group", "height": 280, "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
-              "legend": {"orientation": "h", "y": -0.2}, "yaxis": {"zeroline": True}, "bargap": 0.25}
+             "hovertemplate": f"layer, unit: %{{x}}<br>{name} = %{{y:.3f}}<extra></extra>"} for name in quantities]
+    layout = {"barmode": "group", "height": 300, "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
+              "legend": {"orientation": "h", "y": -0.15}, "yaxis": {"zeroline": True}, "bargap": 0.25}
     return figure(data, layout)
 
 

@@ -192,13 +192,14 @@ def unit_view(text: str, model_name: str | None = None, layer: int | None = None
 
 def _unit_outputs(e: Explanation, words: dict | None, layer: int | None, unit: int | None):
     """(the review coloured by one unit, what that unit responds to), for an explained review."""
-    layer0, unit, note = _pick_unit(e, layer, unit)
-    return plots.activation_tokens(e, layer0, unit), (note + "\n\n" if note else "") + describe_unit(words, layer0, unit)
+    layer0, unit0, _ = _pick_unit(e, layer, unit)
+    return plots.activation_tokens(e, layer0, unit0), _unit_text(e, words, layer, unit)
 
 
 def _unit_text(e: Explanation, words: dict | None, layer: int | None, unit: int | None) -> str:
     """What the chosen unit responds to (and why another was chosen, if the pick was out of range)."""
-    return _unit_outputs(e, words, layer, unit)[1]
+    layer0, unit0, note = _pick_unit(e, layer, unit)
+    return (note + "\n\n" if note else "") + describe_unit(words, layer0, unit0)
 
 
 def unit_after_predict(text: str, model_name: str | None, layer, unit, all_units, notice: str | None):

@@ -62,7 +62,8 @@ def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number
         with gr.Row():
             table = gr.Dataframe(label="The update at this token: one row per layer and unit", interactive=False,
                                  elem_id="step-table", scale=3)
-            chart = gr.Plot(label="The same numbers, unit by unit", elem_id="step-chart", scale=2)
+            chart = gr.Plot(label="The same numbers, unit by unit (L2 u11: layer 2, unit 11)", elem_id="step-chart",
+                            scale=2)
         timer = gr.Timer(0.8, active=False)
 
     inputs = [text, model, position, layer, unit]
