@@ -27,11 +27,10 @@ import numpy as np  # noqa: E402
 from sentiment.behaviour import FILE, by_split, expand, load_suite, run, suite_digest  # noqa: E402
 from sentiment.calibration import ece  # noqa: E402
 from sentiment.data import read_reviews, resolve_data_path  # noqa: E402
-from sentiment.predict import CHECKPOINTS  # noqa: E402
+from sentiment.predict import CHECKPOINTS, available_checkpoints  # noqa: E402
 from sentiment.text import clean_text  # noqa: E402
 
 PEERS_FILE = ROOT / "docs" / "behaviour_peers.json"
-SHIPPED = ("default", "rnn")
 
 
 def tfidf_peer(train_texts: list[str], train_labels: np.ndarray):
@@ -97,7 +96,7 @@ def readme_table(checkpoints: Path = CHECKPOINTS, peers_file: Path = PEERS_FILE)
     """The Markdown table of pass rates (dev / test) for the shipped models and both peers, from their
     stored results: each checkpoint's behaviour.json and this script's peers file."""
     columns = {}
-    for name in SHIPPED:
+    for name in available_checkpoints(checkpoints):  # every shipped model, default first
         report = json.loads((checkpoints / name / FILE).read_text(encoding="utf-8"))
         columns[f"`{name}`"] = (report["splits"], report["ece"]["value"])
     peers = json.loads(peers_file.read_text(encoding="utf-8"))

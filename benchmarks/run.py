@@ -38,6 +38,7 @@ from sentiment.train import TrainConfig, prepare_data, resolve_device  # noqa: E
 
 TEAM_ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"  # the team machines' copy of the data
 GROUPS = ("predict", "app", "batch", "tokenize", "int8", "train", "corpus", "classroom", "reliability")
+LARGE_CHECKPOINT = ROOT / "checkpoints" / "large"  # the accuracy reference the default is compared with
 SLOW_GROUPS = {"corpus", "classroom", "reliability"}  # minutes each: in the full run or with --only, never in --quick
 
 
@@ -120,6 +121,15 @@ def run(args, sizes: Sizes) -> int:
         emit_all(figures.first_call(checkpoint, review))
         model_figures = figures.predict_model(predictor, reviews, sizes.predict_repeats)
         emit_all(model_figures)
+        if args.compare and Path(args.compare).resolve() != Path(args.checkpoint).resolve():
+            say(f"predict: the same reviews explained by {args.compare}, for the ratio")
+            other = Predictor.load(args.compare)
+            other_figures = figures.predict_model(other, reviews, sizes.predict_repeats, name="predict_model_compare",
+                                                  checkpoint=str(args.compare))
+            emit_all(other_figures)
+            emit(figures.record("predict_model_vs_compare", model_figures[0]["value"] / other_figures[0]["value"], "x",
+                                note=f"predict_model p50 of {args.checkpoint} over {args.compare}'s, same run"))
+            del other
         emit_all(figures.suggest_edits_figures(predictor, reviews, min(sizes.predict_repeats, 10),
                                                model_figures[0]["value"]))
         emit_all(figures.predict_model(predictor, reviews, sizes.predict_repeats, name="predict_model_1thread",
@@ -234,6 +244,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples: finishes within two minutes")
     parser.add_argument("--checkpoint", default=str(DEFAULT_CHECKPOINT), help="checkpoint folder (default: %(default)s)")
+    parser.add_argument("--compare", default=str(LARGE_CHECKPOINT) if LARGE_CHECKPOINT.exists() else None,
+                        help="a second checkpoint whose explain time the predict group measures in the same run, "
+                             "for the ratio (default: %(default)s)")
     parser.add_argument("--data", default=default_data(),
                         help="aclImdb_v1.tar.gz or an aclImdb/ folder (default: $IMDB_DATA, else the team archive)")
     parser.add_argument("--only", help=f"comma-separated groups to run, of: {', '.join(GROUPS)}")

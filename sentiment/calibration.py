@@ -29,3 +29,30 @@ def ece(prob_positive: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> 
         in_bin = which == b
         total += in_bin.sum() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return float(total / len(prob_positive))
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature T > 0 that minimises the log loss of sigmoid(logits / T) (Guo et al., 2017).
+
+    Fitted on held-out reviews; dividing every logit by T changes no label, only how sure each is.
+    A golden-section search over log T in [1/20, 20]: the log loss is unimodal in T.
+    """
+    logits = np.asarray(logits, dtype=np.float64)  # (n,)
+    signs = np.where(np.asarray(labels) == 1, 1.0, -1.0)  # (n,)
+    if len(logits) == 0:
+        return 1.0
+
+    def loss(log_t: float) -> float:
+        return float(np.logaddexp(0.0, -signs * logits / np.exp(log_t)).mean())  # -log sigmoid(+-z/T)
+
+    lo, hi = np.log(1 / 20), np.log(20.0)
+    golden = (np.sqrt(5) - 1) / 2
+    a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+    for _ in range(60):
+        if loss(a) < loss(b):
+            hi, b = b, a
+            a = hi - golden * (hi - lo)
+        else:
+            lo, a = a, b
+            b = lo + golden * (hi - lo)
+    return float(np.exp((lo + hi) / 2))

@@ -49,8 +49,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict, tokenizer: dict,
-                    weights_dtype: str = "float32") -> None:
-    """Write a checkpoint's files. ``weights_dtype="float16"`` halves the weights."""
+                    weights_dtype: str = "float32", calibration: dict | None = None) -> None:
+    """Write a checkpoint's files. ``weights_dtype="float16"`` halves the weights. ``calibration`` (with a
+    ``temperature``) is recorded in config.json, and ``load_checkpoint`` applies it to the logit."""
     directory = Path(directory)
     dtype = {"float32": torch.float32, "float16": torch.float16}[weights_dtype]
     tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
@@ -58,7 +59,8 @@ def save_checkpoint(directory, model: SentimentRNN, vocab: Vocab, metrics: dict,
     names = ["model.safetensors"] if len(shards) == 1 else [
         f"model-{i}-of-{len(shards)}.safetensors" for i in range(1, len(shards) + 1)]
     config = {"format": FORMAT, "model": model.config.to_dict(), "labels": list(LABELS),
-              "tokenizer": tokenizer, "weights_dtype": weights_dtype}
+              "tokenizer": tokenizer, "weights_dtype": weights_dtype} | (
+                  {"calibration": calibration} if calibration else {})
     if len(shards) > 1:
         config["weights"] = {"files": names, "split_rows": parts}
     config["sha256"] = {}  # of each weights file: a file changed on disk is refused at load, not silently used
@@ -189,4 +191,10 @@ def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[Sent
             raise CheckpointError(f"{source}: {name} has shape {tuple(tensor.shape)}, config.json implies "
                                   f"{tuple(expected[name].shape)}.")
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    temperature = (config.get("calibration") or {}).get("temperature", 1.0)
+    if not (isinstance(temperature, (int, float)) and 0 < temperature < float("inf")):
+        raise CheckpointError(f"{directory / 'config.json'} has a bad calibration temperature: {temperature!r}.")
+    with torch.no_grad():  # logit / T, folded into the classifier: every logit, the running ones too, is calibrated
+        model.classifier.weight.div_(temperature)
+        model.classifier.bias.div_(temperature)
     return model.to(device).eval(), vocab, config, metrics

@@ -50,11 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument("--" + name.replace("_", "-"), type=type(default), default=default,
                        choices=CHOICES.get(name), help=helps.get(name, " "))
     train_defaults = TrainConfig()
+    train_helps = {"distill": "with --teacher: share of each review's loss that is the teacher's (the rest: its label's)",
+                   "distill_temperature": "the teacher's probabilities are softened by this temperature",
+                   "windows": "short windows (1-3 whole sentences) of each training review, drawn once and also "
+                              "trained on, labelled by the teacher if any (else by their review's label)",
+                   "window_weight": "a window's weight in the loss, against a review's 1"}
     for f in fields(TrainConfig):
-        if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train"):
+        if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
-                       default=getattr(train_defaults, f.name), help=" ")
+                       default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "))
+    t.add_argument("--teacher", default=None, help="a checkpoint folder whose probabilities the model also learns "
+                                                   "(distillation: see --distill, --distill-temperature, --windows)")
     t.add_argument("--max-train", type=int, default=None, help="train on only N reviews (a quick demo)")
     t.add_argument("--cased", action=argparse.BooleanOptionalAction, default=False,
                    help="keep case (default: lowercase tokens)")

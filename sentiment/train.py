@@ -27,9 +27,11 @@ from safetensors.torch import load_file, save
 from torch.optim.swa_utils import AveragedModel
 
 from .batching import EncodedSplit, bucket_batches
-from .calibration import ece
+from .calibration import ece, fit_temperature
 from .data import DataError
-from .checkpoint import atomic_write, save_checkpoint, write_metrics
+from .distill import concat_splits, distill_loss, sentence_windows, teacher_logits
+from .negation import negation_pairs
+from .checkpoint import atomic_write, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
 from .vocab import Vocab
@@ -57,6 +59,12 @@ class TrainConfig:
     weights_dtype: str = "float32"  # dtype of the saved weights: "float32" or "float16"
     ema: float = 0.0  # if > 0, validate and save an exponential moving average of the weights with this decay
     adversarial: float = 0.0  # if > 0, also train on token vectors pushed this far (L2, per review) against the label
+    teacher: str | None = None  # a checkpoint folder whose probabilities the model also learns (distillation)
+    distill: float = 0.5  # with a teacher: share of a review's loss that is the teacher's (the rest: its label's)
+    distill_temperature: float = 2.0  # the teacher's and student's logits are divided by this in the teacher's loss
+    windows: int = 0  # short windows (1-3 whole sentences) of each training review, drawn once, also trained on
+    window_weight: float = 0.5  # a window's (and a negation pair sentence's) weight in the loss, against a review's 1
+    negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -83,6 +91,16 @@ class TrainConfig:
             raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
+        if not 0.0 <= self.distill <= 1.0:
+            raise ValueError(f"distill must be in [0, 1]; got {self.distill!r}")
+        if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):
+            raise ValueError(f"distill_temperature must be a positive number; got {self.distill_temperature!r}")
+        if not isinstance(self.windows, int) or self.windows < 0:
+            raise ValueError(f"windows must be an integer >= 0; got {self.windows!r}")
+        if not isinstance(self.negations, int) or self.negations < 0:
+            raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
+        if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
+            raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
 
 
 @dataclass
@@ -129,6 +147,11 @@ class Prepared:
     val: EncodedSplit
     test: EncodedSplit
     data_path: str
+    n_reviews: int | None = None  # training reviews; the rest of ``train`` are windows and negation pairs
+    teacher: np.ndarray | None = None  # (len(train),) the logits to learn beside the labels: the teacher's or a rule's
+    mix: np.ndarray | None = None  # (len(train),) share of each example's loss that is those logits'
+    weight: np.ndarray | None = None  # (len(train),) each example's weight in the loss
+    temperature: np.ndarray | None = None  # (len(train),) each example's temperature in that loss
 
 
 def resolve_device(name: str) -> torch.device:
@@ -165,8 +188,12 @@ def split_indices(n: int, cfg: TrainConfig, movies: list[str] | None = None) -> 
     return train[:cfg.max_train], val[:demo_val]
 
 
-def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None) -> Prepared:
-    """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits."""
+def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None,
+                 for_training: bool = False) -> Prepared:
+    """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits.
+
+    ``for_training`` also adds what only training needs: the reviews' short windows (``cfg.windows``)
+    and the teacher's logits (``cfg.teacher``)."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress, keep_html=cfg.keep_html)
     official_train = corpus.splits["train"]
     movies = official_train.movies if cfg.val_split == "movie" and cfg.val_fraction > 0 else None
@@ -181,8 +208,41 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
                             cfg.vocab_size, cfg.min_freq)
     lookup = vocab.lookup_table(corpus.types)
     encode = lambda split: EncodedSplit.from_tokens(split, lookup, cfg.max_len)
-    return Prepared(vocab, encode(train_tokens), encode(official_train.subset(val_idx)),
-                    encode(corpus.splits["test"]), str(data_path))
+    prepared = Prepared(vocab, encode(train_tokens), encode(official_train.subset(val_idx)),
+                        encode(corpus.splits["test"]), str(data_path))
+    if for_training and (cfg.windows or cfg.teacher or cfg.negations):
+        _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
+    return prepared
+
+
+def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
+    """Append the training reviews' windows and negation pairs to ``prepared.train``, with what each learns:
+    reviews their label (and the teacher's logit), windows the teacher's logit (else their review's
+    label), negation pairs their rule's target (sentiment/negation.py)."""
+    n = len(prepared.train)
+    windows = sentence_windows(train_tokens, types, cfg.windows, np.random.default_rng([cfg.seed, 7])) \
+        if cfg.windows else None
+    pairs, pair_targets = negation_pairs(train_tokens, types, cfg.negations, np.random.default_rng([cfg.seed, 11])) \
+        if cfg.negations else (None, np.zeros(0, np.float32))
+    for extra in (windows, pairs):
+        if extra is not None:
+            prepared.train = concat_splits(prepared.train, encode(extra))
+    n_windows, n_pairs = len(windows or []), len(pair_targets)
+    prepared.n_reviews = n
+    prepared.weight = np.concatenate([np.ones(n), np.full(n_windows + n_pairs, cfg.window_weight)]).astype(np.float32)
+    if cfg.teacher:
+        device = resolve_device(cfg.device)
+        taught = [teacher_logits(cfg.teacher, types, piece, cfg.lowercase, cfg.keep_html, device)
+                  for piece in (train_tokens, windows) if piece is not None]
+    else:
+        taught = [np.zeros(n)]  # reviews learn their label alone; windows, their review's label
+    rule = np.log(pair_targets) - np.log1p(-pair_targets)  # (n_pairs,) the targets as logits
+    prepared.teacher = np.concatenate([*taught, np.zeros(n_windows) if not cfg.teacher and windows else [],
+                                       rule]).astype(np.float32)
+    prepared.mix = np.concatenate([np.full(n, cfg.distill if cfg.teacher else 0.0),
+                                   np.full(n_windows, 1.0 if cfg.teacher else 0.0), np.ones(n_pairs)]).astype(np.float32)
+    prepared.temperature = np.concatenate([np.full(n + n_windows, cfg.distill_temperature),
+                                           np.ones(n_pairs)]).astype(np.float32)  # a rule's targets are meant as said
 
 
 @torch.inference_mode()
@@ -199,9 +259,10 @@ def split_logits(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256
     return logits
 
 
-def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None) -> dict:
+def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, device=None,
+             with_logits: bool = False) -> dict:
     """Loss, accuracy, confusion matrix [[TN, FP], [FN, TP]], calibration error (ECE, 15 bins) and reviews/s
-    of ``model`` on ``split``."""
+    of ``model`` on ``split`` (and, ``with_logits``, the (n,) logits themselves)."""
     start = time.perf_counter()
     logits = split_logits(model, split, batch_size, device)  # (n,)
     seconds = time.perf_counter() - start
@@ -212,29 +273,44 @@ def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, de
     np.add.at(confusion, (split.labels, (logits > 0).long().numpy()), 1)
     return {"loss": loss / max(n, 1), "accuracy": float(np.trace(confusion)) / max(n, 1), "n": n,
             "confusion": confusion.tolist(), "ece": ece(torch.sigmoid(logits).numpy(), split.labels),
-            "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)}
+            "seconds": seconds, "reviews_per_s": n / max(seconds, 1e-9)} | ({"logits": logits} if with_logits else {})
 
 
 def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.ndarray, clip_norm: float,
-               device, adversarial: float = 0.0) -> tuple[float, int, int]:
+               device, adversarial: float = 0.0, prepared: Prepared | None = None,
+               temperature: float = 1.0) -> tuple[float, int, int]:
     """One optimisation step on the reviews at ``index``: (mean loss, correct predictions, real tokens).
 
     With ``adversarial`` = eps > 0 (Miyato et al., 2017), the step also learns from the same reviews
-    with their token vectors pushed by ``adversarial_push``.
+    with their token vectors pushed by ``adversarial_push``. With ``prepared`` holding a teacher's
+    logits or examples' weights, the loss is ``distill_loss``'s at ``temperature``.
     """
     ids, lengths, labels = (t.to(device) for t in split.batch(index))
+    extra = [None if a is None else torch.from_numpy(a[index]).to(device)
+             for a in ((prepared.teacher, prepared.mix, prepared.weight) if prepared else (None, None, None))]
+    if prepared is not None and prepared.temperature is not None:
+        temperature = torch.from_numpy(prepared.temperature[index]).to(device)  # (B,)
     optimizer.zero_grad(set_to_none=True)
     delta = torch.zeros(*ids.shape, model.config.embed_dim, device=device, requires_grad=True) if adversarial else None
     logits = model(ids, lengths, delta)  # (B,)
-    loss = F.binary_cross_entropy_with_logits(logits, labels.float())
+    loss = distill_loss(logits, labels, *extra, temperature)
     loss.backward()
     if adversarial:
         push = adversarial_push(delta.grad, adversarial)  # (B, T, E)
-        F.binary_cross_entropy_with_logits(model(ids, lengths, push), labels.float()).backward()
+        distill_loss(model(ids, lengths, push), labels, *extra, temperature).backward()
     if clip_norm > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
     optimizer.step()
     return loss.item(), int(((logits > 0).long() == labels).sum()), int(lengths.sum())
+
+
+def calibrate(val_logits: np.ndarray, val_labels: np.ndarray) -> dict:
+    """The temperature fitted on the validation reviews' logits, as config.json records it; loading the
+    checkpoint divides every logit by it, the running ones too."""
+    t = fit_temperature(val_logits, val_labels)
+    return {"temperature": round(t, 4), "fitted_on": f"validation ({len(val_labels)} reviews)",
+            "val_ece_before": round(ece(1 / (1 + np.exp(-val_logits)), val_labels), 4),
+            "val_ece_after": round(ece(1 / (1 + np.exp(-val_logits / t)), val_labels), 4)}
 
 
 def adversarial_push(grad: torch.Tensor, eps: float) -> torch.Tensor:
@@ -354,10 +430,13 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                              f"({state['train_config']}, {state['model_options']})")
     if prepared is None:
         yield Stage(f"Preparing data from {data_path}")
-        prepared = prepare_data(data_path, cfg, progress=progress,
+        prepared = prepare_data(data_path, cfg, progress=progress, for_training=True,
                                 vocab=Vocab.from_json((resume_dir / "vocab.json").read_text()) if state else None)
     validated = len(prepared.val) > 0
-    yield Stage(f"Training on {device.type.upper()}: {len(prepared.train)} reviews, "
+    n_reviews = prepared.n_reviews if prepared.n_reviews is not None else len(prepared.train)
+    yield Stage(f"Training on {device.type.upper()}: {n_reviews} reviews"
+                + (f" and {len(prepared.train) - n_reviews} windows and sentences" if len(prepared.train) > n_reviews else "")
+                + (f", learning from the teacher {cfg.teacher}" if cfg.teacher else "") + ", "
                 + (f"validating on {len(prepared.val)}" if validated else "no validation (the last epoch is kept)")
                 + f", vocabulary of {len(prepared.vocab)}")
 
@@ -377,8 +456,9 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     tokenizer = {"lowercase": cfg.lowercase, "max_len": cfg.max_len} | ({"keep_html": True} if cfg.keep_html else {})
     metrics = {"history": history, "best_epoch": best_epoch, "val_accuracy": None, "test": None,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
-               "n_train": len(prepared.train), "n_val": len(prepared.val), "hardware": hardware(device),
-               "command": command, "wall_seconds": None}
+               "n_train": n_reviews, "n_val": len(prepared.val), "hardware": hardware(device),
+               "command": command, "wall_seconds": None} | (
+                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(cfg.teacher)}} if cfg.teacher else {})
     lengths = prepared.train.lengths()
     steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
@@ -396,7 +476,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
-                                                           device, cfg.adversarial)
+                                                           device, cfg.adversarial, prepared, cfg.distill_temperature)
             if average:
                 average.update_parameters(model)
             loss_sum += loss * len(index)
@@ -407,7 +487,8 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if seen == 0 and stopped:
             break
         seconds = time.perf_counter() - start
-        val = evaluate(scored, prepared.val, device=device) if validated else {"loss": None, "accuracy": None}
+        val = evaluate(scored, prepared.val, device=device, with_logits=True) if validated else {"loss": None,
+                                                                                                "accuracy": None}
         is_best = not validated or val["accuracy"] > best_val  # without validation the latest epoch is kept
         record = EpochRecord(epoch, loss_sum / seen, correct / seen, val["loss"], val["accuracy"], seconds,
                              tokens / max(seconds, 1e-9), lr, is_best, partial=stopped)
@@ -416,7 +497,8 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if is_best:
             best_epoch, best_val = epoch, val["accuracy"] if validated else best_val
             metrics.update(best_epoch=best_epoch, val_accuracy=val["accuracy"])
-            save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype)
+            save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype,
+                            calibrate(val["logits"].numpy(), prepared.val.labels) if validated else None)
         else:
             write_metrics(out_dir, metrics)
         if not stopped:

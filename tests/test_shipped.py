@@ -5,9 +5,9 @@ import time
 import pytest
 
 from sentiment.card import model_card
-from sentiment.predict import CHECKPOINTS, DEFAULT_CHECKPOINT, Predictor
+from sentiment.predict import CHECKPOINTS, DEFAULT_CHECKPOINT, Predictor, available_checkpoints
 
-SHIPPED = ["default", "rnn"]
+SHIPPED = list(available_checkpoints(CHECKPOINTS))  # every folder in checkpoints/, default first
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -118,9 +118,11 @@ def test_with_ema_the_averaged_weights_are_validated_and_saved(tiny_archive, tmp
     list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, ema=0.9, **CFG), tmp_path / "run"))
     saved = Predictor.load(tmp_path / "run").model.state_dict()
     state = load_file(tmp_path / "run" / "resume" / "state.safetensors")
-    name = "classifier.weight"
+    name = "layers.1.weight_hh_l0"
     assert torch.equal(saved[name], state[f"average.module.{name}"])
     assert not torch.equal(saved[name], state[f"model.{name}"])
+    temperature = json.loads((tmp_path / "run" / "config.json").read_text())["calibration"]["temperature"]
+    assert torch.allclose(saved["classifier.weight"], state["average.module.classifier.weight"] / temperature)
 
 
 def test_movie_validation_split_holds_out_whole_movies(tiny_archive, tmp_path):

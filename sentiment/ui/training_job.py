@@ -134,7 +134,7 @@ class TrainingJob:
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
             self._update(stage=f"Reading {data} (the first time, tokenizing 50,000 reviews takes about a minute)")
-            prepared = prepare_data(data, cfg)
+            prepared = prepare_data(data, cfg, for_training=True)
             self._update(data=f"{len(prepared.train):,} training reviews, {len(prepared.val):,} validating, "
                               f"a vocabulary of {len(prepared.vocab):,}")
             def stop() -> bool:  # polled between batches: first give way to the requests being answered

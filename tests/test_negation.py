@@ -1,0 +1,77 @@
+"""Negation pairs from the training reviews' own sentences (sentiment/negation.py)."""
+import random
+
+import numpy as np
+
+from sentiment.negation import BE, NEGATED_NEGATIVE, NEGATED_POSITIVE, TARGETS, negation_pairs, opinion_words
+from sentiment.text import TokenizedSplit
+from sentiment.train import TrainConfig, prepare_data
+from tests.conftest import FILLER, NEGATIVE, POSITIVE, write_archive
+
+
+def corpus(n: int = 1200, seed: int = 0) -> tuple[TokenizedSplit, list[str]]:
+    """Reviews of a few sentences: filler, one "the film was W ." with W of the review's side, and some
+    sentences that must never be chosen (already negated, or turning at "but")."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        good = i % 2 == 0
+        word = rng.choice(POSITIVE if good else NEGATIVE)
+        sentences = [" ".join(rng.choice(FILLER) for _ in range(rng.randint(3, 8))) + " .",
+                     f"the {rng.choice(['film', 'plot', 'cast'])} {rng.choice(BE)} {word} .",
+                     f"it was not {word} .", f"the cast was {word} but long .", "i do n't know , never mind ."]
+        rng.shuffle(sentences)
+        texts.append(" ".join(sentences))
+        labels.append(int(good))
+    types = sorted({w for t in texts for w in t.split()})
+    index = {t: i for i, t in enumerate(types)}
+    ids = [[index[w] for w in t.split()] for t in texts]
+    offsets = np.concatenate([[0], np.cumsum([len(x) for x in ids])]).astype(np.int64)
+    split = TokenizedSplit(np.array([i for x in ids for i in x], dtype=np.int32), offsets, np.array(labels),
+                           [f"train/{i}.txt" for i in range(n)], [""] * n)
+    return split, types
+
+
+def words(split: TokenizedSplit, types: list[str], i: int) -> list[str]:
+    return [types[t] for t in split.token_ids[split.offsets[i]:split.offsets[i + 1]]]
+
+
+def test_opinion_words_come_from_the_data_and_leave_function_words_out():
+    split, types = corpus()
+    positive, negative = opinion_words(split, types)
+    assert {types[i] for i in positive} == set(POSITIVE)
+    assert {types[i] for i in negative} == set(NEGATIVE)
+
+
+def test_each_pair_is_a_plain_sentence_and_the_same_with_a_negation_after_the_verb():
+    split, types = corpus()
+    pairs, targets = negation_pairs(split, types, n=300, rng=np.random.default_rng(0))
+    assert len(pairs) == 600 and targets.shape == (600,)
+    negators = set()
+    for k in range(0, 600, 2):
+        plain, negated = words(pairs, types, k), words(pairs, types, k + 1)
+        assert plain[0] == "the" and plain[2] in BE and plain[-1] == "."  # never the "not" or "but" sentences
+        good = plain[3] in POSITIVE
+        assert negated[:3] == plain[:3] and negated[4:] == plain[3:]
+        negators.add(negated[3])
+        assert targets[k] == TARGETS["positive" if good else "negative"]
+        assert targets[k + 1] == (NEGATED_POSITIVE if good else NEGATED_NEGATIVE)
+        assert list(pairs.labels[k:k + 2]) == [int(good), int(not good)]
+    assert negators == {"not", "n't", "never"}
+    again, _ = negation_pairs(split, types, n=300, rng=np.random.default_rng(0))
+    assert np.array_equal(again.token_ids, pairs.token_ids)  # seeded
+
+
+def test_training_data_gets_the_pairs_with_their_own_targets(tmp_path):
+    split, types = corpus(1200)
+    texts = [" ".join(words(split, types, i)) for i in range(len(split))]
+    files = {f"aclImdb/{part}/{'pos' if split.labels[i] else 'neg'}/{i}_{8 if split.labels[i] else 2}.txt": texts[i]
+             for part in ("train", "test") for i in range(len(texts))}
+    cfg = TrainConfig(negations=100, vocab_size=500, min_freq=1, max_len=60, val_split="random")
+    prepared = prepare_data(write_archive(tmp_path / "imdb.tar.gz", files), cfg, for_training=True)
+    n = prepared.n_reviews
+    assert n == 1080 and len(prepared.train) == n + 200
+    assert np.all(prepared.mix[:n] == 0) and np.all(prepared.mix[n:] == 1)  # no teacher: reviews learn their labels
+    assert np.all(prepared.temperature[n:] == 1) and np.all(prepared.weight[n:] == cfg.window_weight)
+    p = 1 / (1 + np.exp(-prepared.teacher[n:]))
+    assert np.allclose(np.sort(np.unique(np.round(p, 4))), [0.1, 0.7, 0.9])
