@@ -1,4 +1,4 @@
-"""The ladder: from the homework's network to the shipped default, one change a rung, each one measured.
+"""The ladder: from the homework's network to the shipped 512-unit LSTM (`large`), one change a rung, each one measured.
 
     python scripts/ladder.py --quick --data aclImdb_v1.tar.gz           # every rung on a subset: a CPU, < 30 min
     python scripts/ladder.py --data aclImdb_v1.tar.gz --rungs 0-2       # full runs (the LSTM rungs want a GPU)
@@ -6,13 +6,13 @@
     python scripts/ladder.py --report                                   # docs/ladder.md again from docs/ladder.json
 
 Rung k is ``python -m sentiment train`` with the flags of rungs 0..k: each adds one change to the one
-before (later flags override earlier ones). The last rung is the shipped default's own recipe. Each
+before (later flags override earlier ones). The last rung is the shipped `large` model's own recipe. Each
 rung trains into ``runs/ladder/<mode>/`` (never into ``checkpoints/``), is validated on whole movies
 held out of the training reviews, then tested, and run through the behaviour suite. The figures land
 in ``docs/ladder.json`` under the mode, with the exact command, and ``docs/ladder.md`` is written from
 it. ``--quick`` trains each rung on QUICK's subset with fewer epochs and tests on a seeded sample, and
 every figure it records says so. A rung whose folder already holds a finished run with the same
-settings is measured, not trained again. In a full run, the last rung reuses the shipped default's
+settings is measured, not trained again. In a full run, the last rung reuses the shipped `large` model's
 recorded figures (it was trained on every training review, so it has no validation figure).
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sentiment.predict import Predictor  # noqa: E402
 from sentiment.train import evaluate, hardware, prepare_data, resolve_device  # noqa: E402
 
 DOCS = ROOT / "docs"
-SHIPPED_DEFAULT = ROOT / "checkpoints" / "default"
+SHIPPED_LARGE = ROOT / "checkpoints" / "large"  # the last rung: the 512-unit recipe
 PUBLISHED = 0.742  # the homework's write-up: test accuracy on half of the test set
 
 # (key, the change, flags added to the rungs before, why it helps)
@@ -56,7 +56,7 @@ RUNGS = [
      "the model not to hang on one word."),
     ("units512", "256 → 512 units", "--hidden-size 512",
      "Twice the units again: more capacity, at four times the recurrent cost per token."),
-    ("default", "the shipped default's recipe", "--preset default --val-fraction 0.1 --val-split movie",
+    ("large", "the shipped `large` model's recipe", "--preset large --val-fraction 0.1 --val-split movie",
      "Dropout, a larger vocabulary, warm-up and cosine decay of a higher learning rate, batch 64 and 6 epochs: "
      "the recipe a sweep on validation chose."),
 ]
@@ -70,7 +70,7 @@ def quick_flags(q: dict) -> str:
 def rung_command(k: int, data: str, mode: str, q: dict | None, runs: str = "runs/ladder") -> str:
     """The train command of rung ``k``: the flags of rungs 0..k (the last rung: its own), then the mode's."""
     key = RUNGS[k][0]
-    flags = RUNGS[k][2] if key == "default" else " ".join(r[2] for r in RUNGS[:k + 1])
+    flags = RUNGS[k][2] if key == "large" else " ".join(r[2] for r in RUNGS[:k + 1])
     out = f"{runs}/{mode}/{k}-{key}"
     return (f"python -m sentiment train --data {shlex.quote(data)} --out {out} {flags}"
             + (f" {quick_flags(q)}" if q else "") + " --seed 0")
@@ -114,12 +114,12 @@ def measure(out: Path, data: str, test_sample: int | None) -> dict:
             "behaviour_dev": behaviour["splits"]["dev"]["overall"]["pass_rate"]}
 
 
-def reused_default() -> dict:
-    """The shipped default's recorded figures (checkpoints/default): its metrics.json and behaviour.json."""
-    predictor = Predictor.load(SHIPPED_DEFAULT)
+def reused_large() -> dict:
+    """The shipped `large` model's recorded figures (checkpoints/large): its metrics.json and behaviour.json."""
+    predictor = Predictor.load(SHIPPED_LARGE)
     metrics = predictor.metrics
-    behaviour = json.loads((SHIPPED_DEFAULT / "behaviour.json").read_text())
-    return {"status": "reused", "source": "checkpoints/default (its metrics.json and behaviour.json)",
+    behaviour = json.loads((SHIPPED_LARGE / "behaviour.json").read_text())
+    return {"status": "reused", "source": "checkpoints/large (its metrics.json and behaviour.json)",
             "command": metrics["command"], "val_acc": None, "n_val": 0, "n_train": metrics["n_train"],
             "best_epoch": metrics["best_epoch"], "test_acc": metrics["test"]["accuracy"],
             "test_n": metrics["test"]["n"], "test_ece": metrics["test"].get("ece"),
@@ -144,8 +144,8 @@ def run(args) -> dict:
         print(f"rung {k} ({change}): {command}", flush=True)
         if args.dry_run:
             continue
-        if mode == "full" and key == "default" and not args.retrain_default:
-            figures = reused_default()
+        if mode == "full" and key == "large" and not args.retrain_large:
+            figures = reused_large()
         else:
             out = ROOT / shlex.split(command)[shlex.split(command).index("--out") + 1]
             if not finished(out, settings(command)):
@@ -209,7 +209,7 @@ def _where(hw: dict | None) -> str:
 
 
 def markdown(ladder: dict) -> str:
-    lines = ["# The ladder: from the homework's network to the shipped default", "",
+    lines = ["# The ladder: from the homework's network to the shipped `large` model", "",
              "Generated by `python scripts/ladder.py` from [`ladder.json`](ladder.json); do not edit by hand. "
              "Each rung adds one change to the rung above it and is trained, validated on whole movies held out "
              "of the training reviews, tested, and run through the behaviour suite (its test half). "
@@ -251,8 +251,8 @@ def markdown(ladder: dict) -> str:
     lines += [f"{k}. **{change}.** {why}" for k, (_, change, _, why) in enumerate(RUNGS)]
     lines += ["", "## The commands (full runs)", "", "```"]
     lines += [rung_command(k, "aclImdb_v1.tar.gz", "full", None) for k in range(len(RUNGS))]
-    lines += ["```", "", "Rung 7 in a full ladder reuses the shipped default's recorded figures unless "
-              "`--retrain-default` is given; its command is the one recorded in `checkpoints/default/metrics.json`.", ""]
+    lines += ["```", "", "Rung 7 in a full ladder reuses the shipped `large` model's recorded figures unless "
+              "`--retrain-large` is given; its command is the one recorded in `checkpoints/large/metrics.json`.", ""]
     return "\n".join(lines)
 
 
@@ -269,8 +269,8 @@ def main(argv=None) -> int:
     p.add_argument("--rungs", default="", help="which rungs, e.g. 0-2,5 (default: all)")
     p.add_argument("--dry-run", action="store_true", help="print the commands, train and write nothing")
     p.add_argument("--report", action="store_true", help="only write docs/ladder.md again from docs/ladder.json")
-    p.add_argument("--retrain-default", action="store_true", help="train the last rung instead of reusing "
-                                                                  "the shipped default's figures")
+    p.add_argument("--retrain-large", action="store_true", help="train the last rung instead of reusing "
+                                                                "the shipped large model's figures")
     for name in QUICK:
         p.add_argument("--" + name.replace("_", "-"), type=int, default=None, help=f"quick mode (default {QUICK[name]})")
     p.add_argument("--runs", default="runs/ladder", help="where the rungs train (never checkpoints/)")

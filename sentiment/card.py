@@ -27,34 +27,43 @@ def model_card(directory) -> str:
     files = weights_index(config)["files"]
     size_mb = sum((directory / name).stat().st_size for name in files) / 1e6
     params = sum(p.numel() for p in model.parameters())
+    calibration = config.get("calibration")
     rows = [
         ("Architecture", f"embedding {m['embed_dim']} → {m['num_layers']} × {m['cell'].upper()} "
                          f"({m['hidden_size']} units, unidirectional) → {m['pooling']} pooling over time"
                          + (" of every layer's outputs" if m.get("pooled_layers") == "all" else "")
-                         + " → 1 logit"),
+                         + f" → 1 logit; dropout: embeddings {m['embed_dropout']}, "
+                         + (f"whole words {m['word_dropout']}, " if m.get("word_dropout") else "")
+                         + f"between layers {m['layer_dropout']}, before the classifier {m['output_dropout']}"),
         ("Parameters", f"{params / 1e6:.2f} M ({m['vocab_size']:,}-token vocabulary); weights file "
                        f"{size_mb:.1f} MB ({config.get('weights_dtype', 'float32')}"
                        + (f", in {len(files)} files under 10 MB each" if len(files) > 1 else "") + ")"),
-        ("Dropout", f"embeddings {m['embed_dropout']}, "
-                    + (f"whole words {m['word_dropout']}, " if m.get("word_dropout") else "")
-                    + f"between layers {m['layer_dropout']}, "
-                    f"before the classifier {m['output_dropout']}"),
-        ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; {validation}; nothing else"),
-        ("Tokens", f"spaCy rule-based English tokenizer, "
-                   f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
-                   f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
-                   f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
+        ("Data", f"IMDB (Maas et al., 2011): {metrics.get('n_train', '?'):,} training reviews; {validation}; nothing "
+                 f"else. Tokens: spaCy's rule-based English tokenizer, "
+                 f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
+                 f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
+                 f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
         ("Training", f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
                                    f"peak lr {t.get('lr')}, warm-up then cosine decay")
                      + f", batch {t.get('batch_size')}, "
-                     f"{t.get('epochs')} epochs, "
+                     f"{t.get('epochs')} epochs"
+                     + (f" (stopped after epoch {len(epochs)})" if t.get("epochs") and 0 < len(epochs) < t["epochs"] else "")
+                     + ", "
                      + ("orthogonal start of the recurrent weights, " if m.get("recurrent_init") == "orthogonal" else "")
                      + (f"moving average of the weights (decay {t['ema']}) {'validated and ' if held_out else ''}kept, "
                         if t.get("ema") else "")
                      + (f"adversarial training on token vectors (L2 push {t['adversarial']} per review), "
                         if t.get("adversarial") else "")
+                     + (f"learning from the teacher `{t['teacher']}` (its probabilities at temperature "
+                        f"{t.get('distill_temperature')}, {t.get('distill'):.0%} of each review's loss), " if t.get("teacher") else "")
+                     + (f"{t['windows']} window of 1–3 sentences of each review (weight {t.get('window_weight')}), "
+                        if t.get("windows") else "")
+                     + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`), "
+                        if t.get("negations") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
-                        else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")),
+                        else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")
+                     + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"
+                        if calibration else "")),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
                                            + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "") + ")"

@@ -60,6 +60,7 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
     """
     from .train import split_logits  # train imports this module
 
+    teacher_dir = resolve_teacher(teacher_dir)
     model, vocab, config, _ = load_checkpoint(teacher_dir, device)
     tokenizer = config["tokenizer"]
     if tokenizer["lowercase"] != lowercase or tokenizer.get("keep_html", False) != keep_html:
@@ -81,6 +82,15 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
         np.save(tmp, logits)
         tmp.replace(cache_file)
     return logits
+
+
+def resolve_teacher(path) -> Path:
+    """A teacher named as given, else relative to this project's folder (``checkpoints/large`` from anywhere)."""
+    given = Path(path)
+    if given.exists() or given.is_absolute():
+        return given
+    beside = Path(__file__).resolve().parents[1] / given
+    return beside if beside.exists() else given
 
 
 def concat_splits(a: EncodedSplit, b: EncodedSplit) -> EncodedSplit:

@@ -29,9 +29,9 @@ from torch.optim.swa_utils import AveragedModel
 from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
-from .distill import concat_splits, distill_loss, sentence_windows, teacher_logits
+from .distill import concat_splits, distill_loss, resolve_teacher, sentence_windows, teacher_logits
 from .negation import negation_pairs
-from .checkpoint import atomic_write, save_checkpoint, weights_digest, write_metrics
+from .checkpoint import CheckpointError, atomic_write, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
 from .vocab import Vocab
@@ -428,6 +428,9 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if saved != asdict(cfg) or state["model_options"] != model_options:
             raise ValueError(f"cannot resume {out_dir}: it was trained with other settings "
                              f"({state['train_config']}, {state['model_options']})")
+    if cfg.teacher and not (resolve_teacher(cfg.teacher) / "config.json").exists():  # before minutes of data work
+        raise CheckpointError(f"No teacher checkpoint at {cfg.teacher}: expected a folder holding config.json "
+                              "(e.g. --teacher checkpoints/large).")
     if prepared is None:
         yield Stage(f"Preparing data from {data_path}")
         prepared = prepare_data(data_path, cfg, progress=progress, for_training=True,
@@ -458,7 +461,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
                "n_train": n_reviews, "n_val": len(prepared.val), "hardware": hardware(device),
                "command": command, "wall_seconds": None} | (
-                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(cfg.teacher)}} if cfg.teacher else {})
+                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_teacher(cfg.teacher))}} if cfg.teacher else {})
     lengths = prepared.train.lengths()
     steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs

@@ -179,10 +179,13 @@ def test_peers_score_the_suite_and_the_test_reviews(tiny_archive):
 
 
 def test_readme_behaviour_table_is_the_stored_results():
-    from benchmarks.behaviour_peers import PEERS_FILE, readme_table
+    from benchmarks.behaviour_peers import PAGE, PEERS_FILE, SUMMARY_ROWS, page, readme_table
     from sentiment.behaviour import suite_digest
     assert json.loads(PEERS_FILE.read_text())["suite_sha256"] == suite_digest()  # rerun the peers if the suite changed
-    assert readme_table() in (ROOT / "README.md").read_text(encoding="utf-8")  # `behaviour_peers.py --table`
+    summary = readme_table(rows=SUMMARY_ROWS)
+    assert summary in (ROOT / "README.md").read_text(encoding="utf-8")  # `behaviour_peers.py --table`
+    assert len(summary.splitlines()) == 2 + len(SUMMARY_ROWS) + 3
+    assert PAGE.read_text(encoding="utf-8") == page()  # `behaviour_peers.py --page`
 
 
 def test_expected_calibration_error_of_known_answers():

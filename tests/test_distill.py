@@ -123,6 +123,11 @@ def test_training_with_a_teacher_and_windows(tiny_archive, tiny_checkpoint, tmp_
     assert not prepare_data(tiny_archive, cfg).n_reviews  # evaluating needs neither windows nor the teacher
 
 
+def test_a_missing_teacher_is_named_before_any_data_is_read(tmp_path):
+    with pytest.raises(CheckpointError, match="No teacher checkpoint at nowhere"):
+        list(train(tmp_path / "no-data-either", OPTIONS, TrainConfig(teacher="nowhere", **CFG), tmp_path / "run"))
+
+
 def test_a_teacher_that_read_other_tokens_is_refused(tiny_archive, tiny_checkpoint):
     corpus = tokenize_corpus(tiny_archive, lowercase=False)
     with pytest.raises(ValueError, match="tokens"):

@@ -45,4 +45,7 @@ def test_step_view_shows_the_top_units_and_the_picked_one(app_env):
     shown, table, _ = step_view.step("The film was great fun.", "rnn", 99, 1, 3)  # past the end: the last token
     assert "Token 5" in shown and table.iloc[len(table) // 2]["unit"] == 3 and "W_h h_{t-1}" in table.columns
     assert step_view.advance("The film was great fun.", "rnn", 5) == 0  # Play wraps around
+    fitted = step_view.fit_slider("The film was great fun.", "rnn", 40)  # 6 tokens: the slider ends at token 5
+    assert (fitted.maximum, fitted.value) == (5, 5)
+    assert step_view.fit_slider("", "rnn", 3).maximum == 1
     assert "Type a review" in step_view.step("", "rnn")[0]

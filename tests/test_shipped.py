@@ -63,3 +63,17 @@ def test_shipped_behaviour_results_are_fresh(name):
     assert report["command"] == f"python -m sentiment check --checkpoint checkpoints/{name} --save"
     metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
     assert report["ece"]["value"] == metrics["test"]["ece"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_students_teacher_is_the_shipped_checkpoint_it_names(name):
+    """A model that learnt from a teacher names it, and the named folder holds those very weights."""
+    from sentiment.checkpoint import weights_digest
+    metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
+    teacher = metrics.get("teacher")
+    if teacher is None:
+        assert not metrics.get("train_config", {}).get("teacher")
+        return
+    assert teacher["path"] == metrics["train_config"]["teacher"] and teacher["path"] in metrics["command"]
+    assert teacher["path"].startswith("checkpoints/") and teacher["path"] != f"checkpoints/{name}"
+    assert weights_digest(CHECKPOINTS.parent / teacher["path"]) == teacher["weights_sha256"]

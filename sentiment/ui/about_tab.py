@@ -21,12 +21,12 @@ from .predict_tab import EXAMPLES
 
 LADDER = Path(__file__).resolve().parents[2] / "docs" / "ladder.json"  # written by scripts/ladder.py
 LADDER_TEXT = """
-## From the homework to the default: what each idea bought
+## From the homework to the 512-unit LSTM: what each idea bought
 
 This project grew out of a classic homework: two tanh RNN layers of **5 units**, reading only the last
-state, which reached 74.2% on IMDB. The chart climbs from that network to the shipped `default` one change
+state, which reached 74.2% on IMDB. The chart climbs from that network to the shipped `large` model one change
 at a time: clean tokens, pool over every step, more units, the LSTM's gates, averaged weights and adversarial
-training, more units again, and the default's full recipe. The bars are test accuracy; the line is what each
+training, more units again, and `large`'s full recipe (`default` then learns from `large`: see the README). The bars are test accuracy; the line is what each
 quick run cost to train on one machine. Pick *The homework* in the Train tab's preset menu to train it
 yourself. The whole table, and why each step helps: `docs/ladder.md` (`python scripts/ladder.py` makes it).
 """

@@ -70,10 +70,18 @@ def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number
     gr.on([position.change, layer.input, unit.input], serving.tracked(step), inputs, [shown, table, chart], api_name="step",
           show_progress="hidden")
     tokens.select(token_clicked, None, position, api_visibility="private")
+    tokens.change(fit_slider, [text, model, position], position, api_visibility="private", show_progress="hidden")
     playing = gr.State(False)
     play.click(lambda on: (not on, gr.Timer(active=not on), gr.Button("⏸ Pause" if not on else "▶ Play")),
                playing, [playing, timer, play], api_visibility="private")
     timer.tick(advance, [text, model, position], position, api_visibility="private", show_progress="hidden")
+
+
+def fit_slider(text: str, model_name: str | None, t: int) -> gr.Slider:
+    """The slider spans the review's own tokens (the last one at its right end), once the review is read."""
+    _, e, _ = explained(text, model_name)
+    n = 1 if e is None else len(e.tokens)
+    return gr.Slider(maximum=max(n - 1, 1), value=min(int(t or 0), n - 1))
 
 
 def token_clicked(evt: gr.SelectData) -> int:
