@@ -36,6 +36,12 @@ class EncodedSplit:
         ids, offsets = take_reviews(self.ids, self.offsets, index)
         return EncodedSplit(ids, offsets, self.labels[index], self.max_len)
 
+    def concat(self, other: "EncodedSplit") -> "EncodedSplit":
+        """This split's reviews, then ``other``'s, as one split (this one's max_len)."""
+        return EncodedSplit(np.concatenate([self.ids, other.ids]),
+                            np.concatenate([self.offsets, other.offsets[1:] + self.offsets[-1]]),
+                            np.concatenate([self.labels, other.labels]), self.max_len)
+
     def batch(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, T) ids padded on the right, (B,) lengths, (B,) labels for the reviews in ``index``."""
         lengths = self.lengths()[index]

@@ -19,9 +19,9 @@ import torch
 from .batching import EncodedSplit
 from .checkpoint import load_checkpoint, weights_digest
 from .data import cache_dir
-from .text import TokenizedSplit
+from .text import TokenizedSplit, pack
 
-SENTENCE_ENDS = (".", "!", "?", "...")
+SENTENCE_ENDS = (".", "!", "?", "...")  # tokens that end a sentence (negation.py splits sentences by them too)
 WINDOW_MAX_TOKENS = 60  # a window is cut here even mid-sentence
 
 
@@ -46,9 +46,7 @@ def sentence_windows(split: TokenizedSplit, types: list[str], per_review: int, r
             labels.append(split.labels[i])
             names.append(split.names[i])
             movies.append(split.movies[i])
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    flat = np.concatenate(pieces) if pieces else np.zeros(0, split.token_ids.dtype)
-    return TokenizedSplit(flat, offsets, np.asarray(labels, dtype=np.int64), names, movies)
+    return TokenizedSplit(*pack(pieces, split.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies)
 
 
 def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowercase: bool, keep_html: bool,
@@ -91,12 +89,6 @@ def resolve_teacher(path) -> Path:
         return given
     beside = Path(__file__).resolve().parents[1] / given
     return beside if beside.exists() else given
-
-
-def concat_splits(a: EncodedSplit, b: EncodedSplit) -> EncodedSplit:
-    """Reviews of ``a`` then of ``b``, as one split (same max_len)."""
-    return EncodedSplit(np.concatenate([a.ids, b.ids]), np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]]),
-                        np.concatenate([a.labels, b.labels]), a.max_len)
 
 
 def distill_loss(logits: torch.Tensor, labels: torch.Tensor, teacher: torch.Tensor | None, mix: torch.Tensor | None,

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text import TokenizedSplit
+from .distill import SENTENCE_ENDS
+from .text import TokenizedSplit, pack
 
 BE = ("is", "was", "are", "were")  # "not", "n't" and "never" read naturally after each
 NEGATIONS = ("not", "n't", "never", "no", "nothing", "none", "nobody", "neither", "nor", "without", "hardly",
              "barely", "cannot", "nowhere")
 CONTRAST = ("but", "however", "although", "though", "yet", "while", "whereas")  # sentences that may turn are left out
 NEGATORS = (("not", 0.5), ("n't", 0.3), ("never", 0.2))  # what is put after the verb, and how often
-SENTENCE_ENDS = (".", "!", "?", "...")
 TARGETS = {"positive": 0.9, "negative": 0.1}  # P(positive) learnt for a plain opinion sentence
 NEGATED_POSITIVE = 0.1  # "was not great": negative
 NEGATED_NEGATIVE = 0.7  # "was not bad": leans positive, less sure
@@ -63,8 +63,7 @@ def negation_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
     be, negation, end, contrast = is_type(BE), is_type(NEGATIONS), is_type(SENTENCE_ENDS), is_type(CONTRAST)
     negators = [(index[w], share) for w, share in NEGATORS if w in index]
     if not negators or len(split) == 0:
-        return TokenizedSplit(np.zeros(0, split.token_ids.dtype), np.zeros(1, np.int64), np.zeros(0, np.int64),
-                              [], []), np.zeros(0, np.float32)
+        return TokenizedSplit(*pack([], split.token_ids.dtype), np.zeros(0, np.int64), [], []), np.zeros(0, np.float32)
     negator_ids = np.array([i for i, _ in negators])
     negator_p = np.array([share for _, share in negators]) / sum(share for _, share in negators)
     positive, negative = opinion_words(split, types)
@@ -92,7 +91,5 @@ def negation_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
         labels += [int(good), int(not good)]
         names += [split.names[i]] * 2
         movies += [split.movies[i]] * 2
-    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    flat = np.concatenate(pieces) if pieces else np.zeros(0, split.token_ids.dtype)
-    return (TokenizedSplit(flat, offsets, np.asarray(labels, dtype=np.int64), names, movies),
+    return (TokenizedSplit(*pack(pieces, split.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies),
             np.asarray(targets, dtype=np.float32))

@@ -41,7 +41,7 @@ PRESETS: dict[str, dict] = {
         "about": "The shipped `default` model's recipe: two LSTM layers of 256 units that learn from the `large` "
                  "model (its probabilities at temperature 2, beside the labels), from one short window of each "
                  "review, and from negation pairs made of the reviews' own sentences; a moving average of the "
-                 "weights, 5 epochs, validated on unseen movies (about 95 minutes on one CPU core).",
+                 "weights, 5 epochs, validated on unseen movies (about two hours on one CPU core).",
         "model": {"cell": "lstm", "embed_dim": 256, "hidden_size": 256, "num_layers": 2},
         "train": {"epochs": 5, "lr": 2e-3, "max_len": 800, "ema": 0.998, "val_split": "movie",
                   "teacher": "checkpoints/large", "distill": 0.5, "distill_temperature": 2.0, "windows": 1,

@@ -98,9 +98,13 @@ class TokenizedSplit:
 
 def take_reviews(flat: np.ndarray, offsets: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The reviews at ``index`` of a (flat, offsets) store, as a new (flat, offsets) store, in that order."""
-    pieces = [flat[offsets[i]:offsets[i + 1]] for i in index]
-    new_offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
-    return (np.concatenate(pieces) if pieces else np.zeros(0, flat.dtype)), new_offsets
+    return pack([flat[offsets[i]:offsets[i + 1]] for i in index], flat.dtype)
+
+
+def pack(pieces: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of ids -> one (flat, offsets) store, in that order."""
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in pieces])]).astype(np.int64)
+    return (np.concatenate(pieces).astype(dtype, copy=False) if pieces else np.zeros(0, dtype)), offsets
 
 
 @dataclass

@@ -29,7 +29,7 @@ from torch.optim.swa_utils import AveragedModel
 from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
-from .distill import concat_splits, distill_loss, resolve_teacher, sentence_windows, teacher_logits
+from .distill import distill_loss, resolve_teacher, sentence_windows, teacher_logits
 from .negation import negation_pairs
 from .checkpoint import CheckpointError, atomic_write, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
@@ -147,7 +147,7 @@ class Prepared:
     val: EncodedSplit
     test: EncodedSplit
     data_path: str
-    n_reviews: int | None = None  # training reviews; the rest of ``train`` are windows and negation pairs
+    n_reviews: int | None = None  # with training extras: the reviews, first in ``train``; then windows, pairs
     teacher: np.ndarray | None = None  # (len(train),) the logits to learn beside the labels: the teacher's or a rule's
     mix: np.ndarray | None = None  # (len(train),) share of each example's loss that is those logits'
     weight: np.ndarray | None = None  # (len(train),) each example's weight in the loss
@@ -193,7 +193,7 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits.
 
     ``for_training`` also adds what only training needs: the reviews' short windows (``cfg.windows``)
-    and the teacher's logits (``cfg.teacher``)."""
+    and negation pairs (``cfg.windows``, ``cfg.negations``), and the teacher's logits (``cfg.teacher``)."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress, keep_html=cfg.keep_html)
     official_train = corpus.splits["train"]
     movies = official_train.movies if cfg.val_split == "movie" and cfg.val_fraction > 0 else None
@@ -216,33 +216,28 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
 
 
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
-    """Append the training reviews' windows and negation pairs to ``prepared.train``, with what each learns:
-    reviews their label (and the teacher's logit), windows the teacher's logit (else their review's
-    label), negation pairs their rule's target (sentiment/negation.py)."""
-    n = len(prepared.train)
-    windows = sentence_windows(train_tokens, types, cfg.windows, np.random.default_rng([cfg.seed, 7])) \
-        if cfg.windows else None
-    pairs, pair_targets = negation_pairs(train_tokens, types, cfg.negations, np.random.default_rng([cfg.seed, 11])) \
-        if cfg.negations else (None, np.zeros(0, np.float32))
-    for extra in (windows, pairs):
-        if extra is not None:
-            prepared.train = concat_splits(prepared.train, encode(extra))
-    n_windows, n_pairs = len(windows or []), len(pair_targets)
-    prepared.n_reviews = n
-    prepared.weight = np.concatenate([np.ones(n), np.full(n_windows + n_pairs, cfg.window_weight)]).astype(np.float32)
-    if cfg.teacher:
-        device = resolve_device(cfg.device)
-        taught = [teacher_logits(cfg.teacher, types, piece, cfg.lowercase, cfg.keep_html, device)
-                  for piece in (train_tokens, windows) if piece is not None]
-    else:
-        taught = [np.zeros(n)]  # reviews learn their label alone; windows, their review's label
-    rule = np.log(pair_targets) - np.log1p(-pair_targets)  # (n_pairs,) the targets as logits
-    prepared.teacher = np.concatenate([*taught, np.zeros(n_windows) if not cfg.teacher and windows else [],
-                                       rule]).astype(np.float32)
-    prepared.mix = np.concatenate([np.full(n, cfg.distill if cfg.teacher else 0.0),
-                                   np.full(n_windows, 1.0 if cfg.teacher else 0.0), np.ones(n_pairs)]).astype(np.float32)
-    prepared.temperature = np.concatenate([np.full(n + n_windows, cfg.distill_temperature),
-                                           np.ones(n_pairs)]).astype(np.float32)  # a rule's targets are meant as said
+    """Append the training reviews' windows and negation pairs to ``prepared.train``, each part with what
+    it learns beside its labels: logits to match, their share of the loss (mix), weight and temperature.
+    Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's alone (without a teacher,
+    their review's label); negation pairs: their rule's targets, as said (temperature 1)."""
+    rng = lambda k: np.random.default_rng([cfg.seed, k])
+    windows = sentence_windows(train_tokens, types, cfg.windows, rng(7)) if cfg.windows else None
+    pairs, pair_targets = negation_pairs(train_tokens, types, cfg.negations, rng(11)) if cfg.negations else (None, None)
+    taught = lambda piece: teacher_logits(cfg.teacher, types, piece, cfg.lowercase, cfg.keep_html,
+                                          resolve_device(cfg.device))
+    t = cfg.distill_temperature
+    parts = [(train_tokens, taught(train_tokens) if cfg.teacher else 0.0, cfg.distill if cfg.teacher else 0.0, 1.0, t)]
+    if windows is not None:
+        parts.append((windows, taught(windows) if cfg.teacher else 0.0, 1.0 if cfg.teacher else 0.0,
+                      cfg.window_weight, t))
+    if pairs is not None:
+        parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.window_weight, 1.0))
+    prepared.n_reviews = len(prepared.train)
+    for piece, *_ in parts[1:]:
+        prepared.train = prepared.train.concat(encode(piece))
+    column = lambda k: np.concatenate([np.broadcast_to(np.float32(p[k]) if np.isscalar(p[k]) else p[k], len(p[0]))
+                                       for p in parts]).astype(np.float32)  # (len(train),)
+    prepared.teacher, prepared.mix, prepared.weight, prepared.temperature = (column(k) for k in (1, 2, 3, 4))
 
 
 @torch.inference_mode()
@@ -277,27 +272,25 @@ def evaluate(model: SentimentRNN, split: EncodedSplit, batch_size: int = 256, de
 
 
 def train_step(model: SentimentRNN, optimizer, split: EncodedSplit, index: np.ndarray, clip_norm: float,
-               device, adversarial: float = 0.0, prepared: Prepared | None = None,
-               temperature: float = 1.0) -> tuple[float, int, int]:
+               device, adversarial: float = 0.0, prepared: Prepared | None = None) -> tuple[float, int, int]:
     """One optimisation step on the reviews at ``index``: (mean loss, correct predictions, real tokens).
 
     With ``adversarial`` = eps > 0 (Miyato et al., 2017), the step also learns from the same reviews
     with their token vectors pushed by ``adversarial_push``. With ``prepared`` holding a teacher's
-    logits or examples' weights, the loss is ``distill_loss``'s at ``temperature``.
+    logits and examples' weights (training extras), the loss is ``distill_loss``'s.
     """
     ids, lengths, labels = (t.to(device) for t in split.batch(index))
-    extra = [None if a is None else torch.from_numpy(a[index]).to(device)
-             for a in ((prepared.teacher, prepared.mix, prepared.weight) if prepared else (None, None, None))]
-    if prepared is not None and prepared.temperature is not None:
-        temperature = torch.from_numpy(prepared.temperature[index]).to(device)  # (B,)
+    extra = [None if a is None else torch.from_numpy(a[index]).to(device)  # (B,) each, or None
+             for a in ((prepared.teacher, prepared.mix, prepared.weight, prepared.temperature)
+                       if prepared else (None,) * 4)]
     optimizer.zero_grad(set_to_none=True)
     delta = torch.zeros(*ids.shape, model.config.embed_dim, device=device, requires_grad=True) if adversarial else None
     logits = model(ids, lengths, delta)  # (B,)
-    loss = distill_loss(logits, labels, *extra, temperature)
+    loss = distill_loss(logits, labels, *extra)
     loss.backward()
     if adversarial:
         push = adversarial_push(delta.grad, adversarial)  # (B, T, E)
-        distill_loss(model(ids, lengths, push), labels, *extra, temperature).backward()
+        distill_loss(model(ids, lengths, push), labels, *extra).backward()
     if clip_norm > 0:
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
     optimizer.step()
@@ -479,7 +472,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
-                                                           device, cfg.adversarial, prepared, cfg.distill_temperature)
+                                                           device, cfg.adversarial, prepared)
             if average:
                 average.update_parameters(model)
             loss_sum += loss * len(index)

@@ -52,7 +52,7 @@ def step(text: str, model_name: str | None = None, t: int = 0, layer: int | None
 
 
 def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number, tokens: gr.HighlightedText):
-    with gr.Accordion("Step through the recurrence", open=False, elem_id="step-view"):
+    with gr.Accordion("Step through the recurrence", open=False, elem_id="step-view") as accordion:
         gr.Markdown("Pick a token (drag the slider, or click a token in *How each token moved P(positive)*) to see "
                     "how each layer updates its state there, number by number. **Play** walks through the review.")
         with gr.Row():
@@ -70,7 +70,12 @@ def build(text: gr.Textbox, model: gr.Dropdown, layer: gr.Radio, unit: gr.Number
     gr.on([position.change, layer.input, unit.input], serving.tracked(step), inputs, [shown, table, chart], api_name="step",
           show_progress="hidden")
     tokens.select(token_clicked, None, position, api_visibility="private")
-    tokens.change(fit_slider, [text, model, position], position, api_visibility="private", show_progress="hidden")
+    opened = gr.State(False)  # the numbers are worked out only while they can be seen
+    accordion.expand(lambda: True, None, opened, api_visibility="private").then(
+        step, inputs, [shown, table, chart], api_visibility="private", show_progress="hidden")
+    accordion.collapse(lambda: False, None, opened, api_visibility="private")
+    tokens.change(fit_slider, [text, model, position], position, api_visibility="private", show_progress="hidden").then(
+        step_if_open, [opened, *inputs], [shown, table, chart], api_visibility="private", show_progress="hidden")
     playing = gr.State(False)
     play.click(lambda on: (not on, gr.Timer(active=not on), gr.Button("⏸ Pause" if not on else "▶ Play")),
                playing, [playing, timer, play], api_visibility="private")
@@ -82,6 +87,11 @@ def fit_slider(text: str, model_name: str | None, t: int) -> gr.Slider:
     _, e, _ = explained(text, model_name)
     n = 1 if e is None else len(e.tokens)
     return gr.Slider(maximum=max(n - 1, 1), value=min(int(t or 0), n - 1))
+
+
+def step_if_open(opened: bool, *args):
+    """A new review read: the open view follows it (the slider may not move, so its change may not fire)."""
+    return step(*args) if opened else (gr.skip(),) * 3
 
 
 def token_clicked(evt: gr.SelectData) -> int:

@@ -25,7 +25,7 @@ RANGES = {  # the sliders' ends; the handler checks the same bounds, with messag
 PRESET_LABELS = {"classroom": "Classroom demo: a small LSTM, about a minute",
                  "homework": "The homework: 5-unit tanh RNN, last state (74.2% in its write-up)",
                  "rnn": "The shipped rnn recipe (tanh, 256 units)",
-                 "default": "The shipped default recipe (LSTM, 256 units, taught by large; about 95 min on a CPU core)",
+                 "default": "The shipped default recipe (LSTM 256, taught by large)",
                  "large": "The shipped large recipe (LSTM, 512 units; a GPU job)"}
 PLAIN_TRAIN = TrainConfig(max_len=1)  # what a setting is when no preset changes it (max_len is on the form)
 
