@@ -8,7 +8,7 @@ tab drives the same training loop as ``python -m sentiment train``. Tests import
 """
 import gradio as gr
 
-from sentiment.ui import about_tab, behaviour_tab, lesson, limits, predict_tab, train_tab
+from sentiment.ui import about_tab, behaviour_tab, lesson, limits, memory, predict_tab, train_tab
 
 limits.check_all()  # a bad SENTIMENT_* value stops the app here, saying which
 TEMP_SECONDS = limits.get("SENTIMENT_TEMP_HOURS") * 3600
@@ -31,6 +31,7 @@ with gr.Blocks(title="Watch an RNN read a movie review", delete_cache=(TEMP_SECO
 
 def serve() -> None:
     """Launch with the host's limits: queue size, requests computed at once, upload size, sessions kept."""
+    memory.set_up()  # before the server's threads: two malloc arenas, freed memory given back every few seconds
     demo.queue(max_size=limits.get("SENTIMENT_QUEUE_SIZE"),
                default_concurrency_limit=limits.get("SENTIMENT_CONCURRENCY"))
     demo.launch(max_file_size=f"{limits.get('SENTIMENT_MAX_UPLOAD_MB')}mb",

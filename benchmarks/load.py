@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 
 import numpy as np
 from gradio_client import Client
@@ -43,14 +44,18 @@ def run_all(threads: list) -> float:
 
 
 class HttpClient:
-    """One user of the app through Gradio's HTTP API: the endpoint's declared defaults fill the inputs not given."""
+    """One user of the app through Gradio's HTTP API: the endpoint's declared defaults fill the inputs not given.
+
+    A user keeps one session for all their requests, as a browser page does (a request without one would
+    make the server keep a new session's state each time, up to ``SENTIMENT_SESSIONS`` of them)."""
 
     def __init__(self, url: str, defaults: dict[str, list]):
-        self.url, self.defaults = url.rstrip("/"), defaults
+        self.url, self.defaults, self.session = url.rstrip("/"), defaults, uuid.uuid4().hex
 
     def predict(self, *args, api_name: str):
         data = list(args) + self.defaults[api_name][len(args):]
-        request = urllib.request.Request(f"{self.url}/gradio_api/call{api_name}", data=json.dumps({"data": data}).encode(),
+        body = {"data": data, "session_hash": self.session}
+        request = urllib.request.Request(f"{self.url}/gradio_api/call{api_name}", data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=300) as response:
             event_id = json.loads(response.read())["event_id"]

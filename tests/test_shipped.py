@@ -6,6 +6,7 @@ import pytest
 
 from sentiment.card import model_card
 from sentiment.predict import CHECKPOINTS, DEFAULT_CHECKPOINT, Predictor, available_checkpoints
+from sentiment.presets import PRESETS
 
 SHIPPED = list(available_checkpoints(CHECKPOINTS))  # every folder in checkpoints/, default first
 
@@ -74,6 +75,10 @@ def test_a_shipped_students_teacher_is_the_shipped_checkpoint_it_names(name):
     if teacher is None:
         assert not metrics.get("train_config", {}).get("teacher")
         return
-    assert teacher["path"] == metrics["train_config"]["teacher"] and teacher["path"] in metrics["command"]
+    assert teacher["path"] == metrics["train_config"]["teacher"]
+    # the command that trained it names the teacher, itself or through its preset
+    command = metrics["command"].split()
+    named = command[command.index("--preset") + 1] if "--preset" in command else None
+    assert teacher["path"] in command or PRESETS[named]["train"].get("teacher") == teacher["path"]
     assert teacher["path"].startswith("checkpoints/") and teacher["path"] != f"checkpoints/{name}"
     assert weights_digest(CHECKPOINTS.parent / teacher["path"]) == teacher["weights_sha256"]
