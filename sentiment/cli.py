@@ -56,12 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
                               "trained on, labelled by the teacher if any (else by their review's label)",
                    "window_weight": "a window's weight in the loss, against a review's 1"}
     for f in fields(TrainConfig):
-        if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher"):
+        if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
+                      "temperature_from"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
                        default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "))
     t.add_argument("--teacher", default=None, help="a checkpoint folder whose probabilities the model also learns "
                                                    "(distillation: see --distill, --distill-temperature, --windows)")
+    t.add_argument("--temperature-from", default=None,
+                   help="with --val-fraction 0: take the calibration temperature of this checkpoint, the same "
+                        "recipe trained with validation reviews (a run on every review has none to fit it on)")
     t.add_argument("--max-train", type=int, default=None, help="train on only N reviews (a quick demo)")
     t.add_argument("--cased", action=argparse.BooleanOptionalAction, default=False,
                    help="keep case (default: lowercase tokens)")

@@ -65,6 +65,8 @@ class TrainConfig:
     windows: int = 0  # short windows (1-3 whole sentences) of each training review, drawn once, also trained on
     window_weight: float = 0.5  # a window's (and a negation pair sentence's) weight in the loss, against a review's 1
     negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
+    temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
+    #                                      whose fitted temperature this run takes (it has none to fit its own on)
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -101,6 +103,9 @@ class TrainConfig:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
+        if self.temperature_from and self.val_fraction > 0:
+            raise ValueError("temperature_from is for runs without validation (val_fraction 0); this run fits "
+                             "its own temperature on its validation reviews")
 
 
 @dataclass
@@ -306,6 +311,22 @@ def calibrate(val_logits: np.ndarray, val_labels: np.ndarray) -> dict:
             "val_ece_after": round(ece(1 / (1 + np.exp(-val_logits / t)), val_labels), 4)}
 
 
+def borrowed_calibration(checkpoint) -> dict:
+    """The calibration block of ``checkpoint`` (a run of the same recipe that had validation reviews), for a
+    run trained on every review: the temperature is a property of the recipe more than of one run's weights."""
+    path = Path(checkpoint) / "config.json"
+    try:
+        calibration = json.loads(path.read_text()).get("calibration") or {}
+    except (OSError, ValueError) as error:
+        raise ValueError(f"temperature_from: cannot read {path}: {error}") from None
+    t = calibration.get("temperature")
+    if not (isinstance(t, (int, float)) and 0 < t < float("inf")):
+        raise ValueError(f"temperature_from: {path} records no fitted temperature; name a checkpoint trained "
+                         "with validation reviews")
+    return {"temperature": t, "fitted_on": f"{calibration.get('fitted_on', 'validation')} of {checkpoint}, "
+            "the same recipe trained with validation", "borrowed_from": str(checkpoint)}
+
+
 def adversarial_push(grad: torch.Tensor, eps: float) -> torch.Tensor:
     """(B, T, E) gradient of the loss w.r.t. the token vectors -> the step of L2 norm ``eps`` per review
     along it: to first order, the change of the token vectors that raises the loss most."""
@@ -424,6 +445,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     if cfg.teacher and not (resolve_teacher(cfg.teacher) / "config.json").exists():  # before minutes of data work
         raise CheckpointError(f"No teacher checkpoint at {cfg.teacher}: expected a folder holding config.json "
                               "(e.g. --teacher checkpoints/large).")
+    calibration = borrowed_calibration(cfg.temperature_from) if cfg.temperature_from else None  # fail fast
     if prepared is None:
         yield Stage(f"Preparing data from {data_path}")
         prepared = prepare_data(data_path, cfg, progress=progress, for_training=True,
@@ -494,7 +516,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             best_epoch, best_val = epoch, val["accuracy"] if validated else best_val
             metrics.update(best_epoch=best_epoch, val_accuracy=val["accuracy"])
             save_checkpoint(out_dir, scored, prepared.vocab, metrics, tokenizer, cfg.weights_dtype,
-                            calibrate(val["logits"].numpy(), prepared.val.labels) if validated else None)
+                            calibrate(val["logits"].numpy(), prepared.val.labels) if validated else calibration)
         else:
             write_metrics(out_dir, metrics)
         if not stopped:
