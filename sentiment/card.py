@@ -63,7 +63,8 @@ def model_card(directory) -> str:
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")
                      + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"
-                        if calibration else "")),
+                        + (f" of the same recipe (`{calibration['borrowed_from']}`)" if calibration.get("borrowed_from")
+                           else "") if calibration else "")),
         ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
                                            + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "") + ")"

@@ -160,6 +160,35 @@ def test_without_validation_every_review_trains_and_the_last_epoch_is_kept(tiny_
     assert "no validation split" in capsys.readouterr().err
 
 
+def test_a_run_without_validation_takes_the_temperature_its_recipe_got_on_validation(tiny_archive, tmp_path):
+    from sentiment.checkpoint import load_checkpoint
+    validated = tmp_path / "validated"
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, val_fraction=0.25, **CFG), validated))
+    fitted = json.loads((validated / "config.json").read_text())["calibration"]["temperature"]
+    full = TrainConfig(epochs=1, val_fraction=0.0, temperature_from=str(validated), **CFG)
+    list(train(tiny_archive, OPTIONS, full, tmp_path / "all"))
+    calibration = json.loads((tmp_path / "all" / "config.json").read_text())["calibration"]
+    assert calibration["temperature"] == fitted and calibration["borrowed_from"] == str(validated)
+    assert str(validated) in calibration["fitted_on"]
+    from sentiment.card import model_card
+    assert f"fitted on validation of the same recipe (`{validated}`)" in model_card(tmp_path / "all")
+    model, _, _, _ = load_checkpoint(tmp_path / "all")  # the borrowed temperature is applied like a fitted one
+    raw = load_file(tmp_path / "all" / "model.safetensors")  # small: one file
+    assert torch.allclose(model.classifier.bias, raw["classifier.bias"].float() / fitted)
+
+
+def test_a_temperature_to_take_must_exist_and_is_only_for_runs_without_validation(tiny_archive, tmp_path):
+    with pytest.raises(ValueError, match="val_fraction 0"):
+        TrainConfig(val_fraction=0.1, temperature_from="checkpoints/rnn")
+    uncalibrated = tmp_path / "uncalibrated"
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, val_fraction=0.0, **CFG), uncalibrated))
+    for source, problem in ((uncalibrated, "no fitted temperature"), (tmp_path / "missing", "cannot read")):
+        with pytest.raises(ValueError, match=problem):
+            list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, val_fraction=0.0, temperature_from=str(source),
+                                                          **CFG), tmp_path / "run"))
+    assert not (tmp_path / "run" / "config.json").exists()  # refused before any training
+
+
 def test_movie_split_without_movie_lists_says_so(tiny_files, tmp_path):
     root = write_folder(tmp_path, {k: v for k, v in tiny_files.items() if "urls_" not in k})
     with pytest.raises(DataError, match="--val-split random"):

@@ -47,3 +47,26 @@ def test_freed_memory_between_live_blocks_goes_back_to_the_system():
 
 def test_set_up_is_harmless_to_call_twice():
     assert memory.set_up() == memory.set_up()
+
+
+FREEZE = textwrap.dedent("""
+    import gc, weakref
+    from sentiment.ui import memory
+    built = [[i] for i in range(100_000)]  # what building the app leaves alive
+    frozen = memory.freeze_startup()
+    young = len(gc.get_objects())  # what a collection still walks
+    class Node: pass
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a cycle a request leaves behind
+    gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    print(frozen, young, gone() is None)
+""")
+
+
+def test_the_objects_of_the_built_app_are_kept_out_of_later_collections():
+    out = subprocess.run([sys.executable, "-c", FREEZE], cwd=ROOT, capture_output=True, text=True, check=True)
+    frozen, young, collected = out.stdout.split()
+    assert int(frozen) > 100_000 > 10 * int(young)  # a full collection no longer walks the app's objects...
+    assert collected == "True"  # ...and still frees what requests leave
