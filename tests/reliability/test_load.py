@@ -42,3 +42,17 @@ def test_training_gives_way_while_a_request_is_answered():
         start = time.perf_counter()
         serving.give_way(max_wait=0.2)  # a steady load: training still moves on after max_wait
         assert 0.15 < time.perf_counter() - start < 1
+
+
+def test_load_under_a_host_setting_prints_the_figures_and_the_cpu_per_request(tiny_archive, tiny_checkpoint, capsys):
+    import json
+
+    from benchmarks import load_settings
+    assert load_settings.main(["--setting", '{"OMP_NUM_THREADS": "1", "SENTIMENT_PREDICT_BATCH": "2"}',
+                               "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_archive),
+                               "--clients", "3", "--requests", "2", "--alone", "3"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    row = json.loads(line)
+    assert row["setting"] == {"OMP_NUM_THREADS": "1", "SENTIMENT_PREDICT_BATCH": "2"} and row["load_errors"] == 0
+    assert row["load_p95_ms"] >= row["load_p50_ms"] > 0 and row["load_1client_p50_ms"] > 0
+    assert row["server_cpu_ms_per_request"] > 0 and row["clients_cpu_ms_per_request"] > 0
