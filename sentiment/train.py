@@ -314,7 +314,7 @@ def calibrate(val_logits: np.ndarray, val_labels: np.ndarray) -> dict:
 def borrowed_calibration(checkpoint) -> dict:
     """The calibration block of ``checkpoint`` (a run of the same recipe that had validation reviews), for a
     run trained on every review: the temperature is a property of the recipe more than of one run's weights."""
-    path = Path(checkpoint) / "config.json"
+    path = resolve_teacher(checkpoint) / "config.json"  # named as given, else from this project's folder
     try:
         calibration = json.loads(path.read_text()).get("calibration") or {}
     except (OSError, ValueError) as error:

@@ -110,6 +110,8 @@ def test_the_train_tab_preset_fills_the_form_and_the_run_keeps_the_presets_other
     assert changed.model_options["hidden_size"] == 16 and changed.cfg.epochs == 3 and changed.cfg.keep_html
     assert train_tab.run_request(*train_tab.CLASSROOM.values()).cfg.val_fraction == 0.1
     assert train_tab.run_request(*train_tab.form_values("default").values()).cfg.val_fraction == 0.1  # app validates
+    rnn = train_tab.run_request(*train_tab.form_values("rnn").values()).cfg  # trained on every review on the command line
+    assert rnn.val_fraction == 0.1 and rnn.temperature_from is None  # the app's run fits its own temperature
     with pytest.raises(ValueError, match="Preset"):
         train_tab.run_request(*values, "nonsense")
 

@@ -116,7 +116,8 @@ def run_request(cell, layers, hidden_size, embed_dim, epochs, lr, batch_size, ma
     cfg = replace(base_cfg, epochs=_whole("Epochs", epochs), lr=float(lr), batch_size=_whole("Batch size", batch_size),
                   max_len=_whole("Maximum review length", max_len),
                   max_train=None if n_train >= ALL_REVIEWS else n_train,
-                  val_fraction=base_cfg.val_fraction or TrainConfig().val_fraction)  # the app always validates
+                  val_fraction=base_cfg.val_fraction or TrainConfig().val_fraction,  # the app always validates,
+                  temperature_from=None)  # and so fits the run's own temperature
     need, budget = estimate_peak_mb(options, cfg), limits.get("SENTIMENT_TRAIN_MEMORY_MB")
     if need > budget:
         raise ValueError(f"This run would need about {need:,.0f} MB of memory, more than this server allows one run "
