@@ -29,13 +29,17 @@ with gr.Blocks(title="Watch an RNN read a movie review", delete_cache=(TEMP_SECO
 
 
 
-def serve() -> None:
-    """Launch with the host's limits: queue size, requests computed at once, upload size, sessions kept."""
-    memory.set_up()  # before the server's threads: two malloc arenas, freed memory given back every few seconds
+def serve(freeze: bool = True, **launch) -> None:
+    """Launch with the host's limits: queue size, requests computed at once, upload size, sessions kept.
+    ``launch`` adds to ``demo.launch``'s arguments; ``freeze=False`` leaves the built app to Python's
+    collector (``benchmarks/gc_pauses.py`` compares)."""
+    # before the server's threads: the built app frozen out of the collector, two malloc arenas, freed
+    # memory given back every few seconds
+    memory.set_up(freeze=freeze)
     demo.queue(max_size=limits.get("SENTIMENT_QUEUE_SIZE"),
                default_concurrency_limit=limits.get("SENTIMENT_CONCURRENCY"))
     demo.launch(max_file_size=f"{limits.get('SENTIMENT_MAX_UPLOAD_MB')}mb",
-                state_session_capacity=limits.get("SENTIMENT_SESSIONS"))
+                state_session_capacity=limits.get("SENTIMENT_SESSIONS"), **launch)
 
 
 if __name__ == "__main__":

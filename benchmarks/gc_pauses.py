@@ -4,8 +4,8 @@ freeze of the objects it was built with (``sentiment/ui/memory.py``).
     python benchmarks/gc_pauses.py on     # the app as served: built objects frozen
     python benchmarks/gc_pauses.py off    # without the freeze
 
-The app runs in this process (so ``gc.callbacks`` can time each full collection) on a free port; the
-clients run in their own process (``benchmarks/load.py``). Prints one JSON line: the number of full
+The app runs in this process, as ``app.serve()`` sets it up (so ``gc.callbacks`` can time each full
+collection), on a free port; the clients run in their own process (``benchmarks/load.py``). Prints one JSON line: the number of full
 collections, each one's milliseconds, and the load's p95 and requests per second.
 """
 from __future__ import annotations
@@ -34,9 +34,8 @@ def main(argv=None) -> int:
     from benchmarks.reliability import run_load
     from benchmarks.run import default_data
     from sentiment.data import read_reviews
-    from sentiment.ui import limits, memory
-    if args[0] == "on":
-        memory.freeze_startup()
+    if default_data() is None:
+        raise SystemExit("no IMDB data: set IMDB_DATA to the archive or an extracted aclImdb/ folder")
     pauses, started = [], {}
 
     def timed(phase, info):
@@ -48,10 +47,7 @@ def main(argv=None) -> int:
 
     gc.callbacks.append(timed)
     port = free_port()
-    app.demo.queue(max_size=limits.get("SENTIMENT_QUEUE_SIZE"), default_concurrency_limit=limits.get("SENTIMENT_CONCURRENCY"))
-    app.demo.launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1")
-    if default_data() is None:
-        raise SystemExit("no IMDB data: set IMDB_DATA to the archive or an extracted aclImdb/ folder")
+    app.serve(freeze=args[0] == "on", prevent_thread_lock=True, server_port=port, server_name="127.0.0.1")
     reviews = pick_reviews([r.text for r in read_reviews(default_data())["test"]], clients * requests)
     pauses.clear()  # only the load's
     result = run_load(f"http://127.0.0.1:{port}/", reviews, clients, requests)

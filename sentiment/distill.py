@@ -58,7 +58,7 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
     """
     from .train import split_logits  # train imports this module
 
-    teacher_dir = resolve_teacher(teacher_dir)
+    teacher_dir = resolve_checkpoint(teacher_dir)
     model, vocab, config, _ = load_checkpoint(teacher_dir, device)
     tokenizer = config["tokenizer"]
     if tokenizer["lowercase"] != lowercase or tokenizer.get("keep_html", False) != keep_html:
@@ -82,8 +82,9 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
     return logits
 
 
-def resolve_teacher(path) -> Path:
-    """A teacher named as given, else relative to this project's folder (``checkpoints/large`` from anywhere)."""
+def resolve_checkpoint(path) -> Path:
+    """A checkpoint folder (a teacher, a run's temperature) named as given, else relative to this project's
+    folder (``checkpoints/large`` from anywhere)."""
     given = Path(path)
     if given.exists() or given.is_absolute():
         return given

@@ -14,7 +14,7 @@ from .train import TrainConfig
 
 NO_DROPOUT = {"embed_dropout": 0.0, "layer_dropout": 0.0, "output_dropout": 0.0}
 # how the shipped 2 x 256 students (`default`, `rnn`) learn from `large`: its probabilities at temperature 2,
-# one short window of each review, negation pairs; weights averaged, validated on unseen movies
+# one short window of each review, negation pairs; weights averaged; a validation split of unseen movies
 TAUGHT_BY_LARGE = {"max_len": 800, "ema": 0.998, "val_split": "movie", "teacher": "checkpoints/large", "distill": 0.5,
                    "distill_temperature": 2.0, "windows": 1, "window_weight": 0.5, "negations": 20_000}
 

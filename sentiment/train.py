@@ -29,7 +29,7 @@ from torch.optim.swa_utils import AveragedModel
 from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
-from .distill import distill_loss, resolve_teacher, sentence_windows, teacher_logits
+from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
 from .negation import negation_pairs
 from .checkpoint import CheckpointError, atomic_write, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
@@ -314,7 +314,7 @@ def calibrate(val_logits: np.ndarray, val_labels: np.ndarray) -> dict:
 def borrowed_calibration(checkpoint) -> dict:
     """The calibration block of ``checkpoint`` (a run of the same recipe that had validation reviews), for a
     run trained on every review: the temperature is a property of the recipe more than of one run's weights."""
-    path = resolve_teacher(checkpoint) / "config.json"  # named as given, else from this project's folder
+    path = resolve_checkpoint(checkpoint) / "config.json"
     try:
         calibration = json.loads(path.read_text()).get("calibration") or {}
     except (OSError, ValueError) as error:
@@ -442,7 +442,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if saved != asdict(cfg) or state["model_options"] != model_options:
             raise ValueError(f"cannot resume {out_dir}: it was trained with other settings "
                              f"({state['train_config']}, {state['model_options']})")
-    if cfg.teacher and not (resolve_teacher(cfg.teacher) / "config.json").exists():  # before minutes of data work
+    if cfg.teacher and not (resolve_checkpoint(cfg.teacher) / "config.json").exists():  # before minutes of data work
         raise CheckpointError(f"No teacher checkpoint at {cfg.teacher}: expected a folder holding config.json "
                               "(e.g. --teacher checkpoints/large).")
     calibration = borrowed_calibration(cfg.temperature_from) if cfg.temperature_from else None  # fail fast
@@ -476,7 +476,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
                "n_train": n_reviews, "n_val": len(prepared.val), "hardware": hardware(device),
                "command": command, "wall_seconds": None} | (
-                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_teacher(cfg.teacher))}} if cfg.teacher else {})
+                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_checkpoint(cfg.teacher))}} if cfg.teacher else {})
     lengths = prepared.train.lengths()
     steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs

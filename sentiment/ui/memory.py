@@ -53,11 +53,12 @@ def freeze_startup() -> int:
     return gc.get_freeze_count()
 
 
-def set_up(arenas: int = ARENAS, every: float = TRIM_SECONDS) -> bool:
-    """Freeze the objects made while the app was built (``freeze_startup``); limit malloc to ``arenas``
-    arenas (unless the host set MALLOC_ARENA_MAX) and trim every ``every`` seconds in a daemon thread.
-    Once per process; False where there is no glibc (the collector is set up all the same)."""
-    freeze_startup()
+def set_up(arenas: int = ARENAS, every: float = TRIM_SECONDS, freeze: bool = True) -> bool:
+    """Freeze the objects made while the app was built (``freeze_startup``, unless ``freeze`` is False); limit
+    malloc to ``arenas`` arenas (unless the host set MALLOC_ARENA_MAX) and trim every ``every`` seconds in a
+    daemon thread. Once per process; False where there is no glibc (the collector is set up all the same)."""
+    if freeze:
+        freeze_startup()
     libc = _glibc()
     if libc is None:
         return False

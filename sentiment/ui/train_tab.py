@@ -62,7 +62,7 @@ def preset_extras(name: str) -> str:
     options, cfg = preset(name)
     model_plain = ModelConfig(vocab_size=1).to_dict()
     shown = {"cell", "num_layers", "hidden_size", "embed_dim", "pooling", "epochs", "lr", "batch_size", "max_len",
-             "max_train", "val_fraction"}
+             "max_train", "val_fraction", "temperature_from"}  # the last two: the app's run validates (run_request)
     words = {"lowercase": {False: "cased tokens"}, "keep_html": {True: "`<br />` tags read as tokens"},
              "clip_norm": {0.0: "no gradient clipping"}, "schedule": {"constant": "a constant learning rate"},
              "warmup": {0.0: "no warm-up"}}
@@ -76,8 +76,9 @@ def preset_note(name: str) -> str:
     if name not in PRESETS:
         return ""
     extras = preset_extras(name)
-    held = " The app always holds out 10% of the training reviews for validation." \
-        if preset(name)[1].val_fraction == 0 else ""
+    cfg = preset(name)[1]
+    held = " The app always holds out 10% of the training reviews for validation" \
+        + (", and fits the run's own temperature on them." if cfg.temperature_from else ".") if cfg.val_fraction == 0 else ""
     return f"{PRESETS[name]['about']}" + (f"\n\nAlso from this preset (not on the form): {extras}." if extras else "") + held
 
 
