@@ -19,6 +19,7 @@ from .model import CHOICES, ModelConfig
 from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .presets import PRESETS, preset
+from .pretrain import PretrainProgress, PretrainRecord
 from .text import save_corpus, split_lines, tokenize_corpus
 from .units import save_unit_words, unit_words
 from .train import (Done, EpochRecord, Progress, Stage, TrainConfig, TrainingBusy, evaluate, model_option_names,
@@ -54,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "distill_temperature": "the teacher's probabilities are softened by this temperature",
                    "windows": "short windows (1-3 whole sentences) of each training review, drawn once and also "
                               "trained on, labelled by the teacher if any (else by their review's label)",
-                   "window_weight": "a window's weight in the loss, against a review's 1"}
+                   "window_weight": "a window's weight in the loss, against a review's 1",
+                   "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
+                                      "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
                       "temperature_from"):
@@ -140,19 +143,21 @@ def cmd_train(args) -> int:
     for event in train(data, model_options, cfg, args.out, resume=args.resume, progress=tqdm, command=command):
         if isinstance(event, Stage):
             print(event.message, flush=True)
-        elif isinstance(event, Progress):
+        elif isinstance(event, (Progress, PretrainProgress)):
             if bar is None:
-                bar = tqdm(total=event.steps, desc=f"epoch {event.epoch}", unit="batch", leave=False)
+                bar = tqdm(total=event.steps, unit="batch", leave=False,
+                           desc=("next-word epoch " if isinstance(event, PretrainProgress) else "epoch ") + str(event.epoch))
             bar.update(1)
             bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
             if event.step == event.steps:
                 bar.close()
                 bar = None
-        elif isinstance(event, EpochRecord):
+        elif isinstance(event, (EpochRecord, PretrainRecord)):
             if bar is not None:
                 bar.close()
                 bar = None
-            print(json.dumps({"event": "epoch", **asdict(event)}), flush=True)
+            kind = "epoch" if isinstance(event, EpochRecord) else "pretrain_epoch"
+            print(json.dumps({"event": kind, **asdict(event)}), flush=True)
         elif isinstance(event, Done):
             kept = (f"Best epoch {event.best_epoch} (validation accuracy {event.best_val_acc:.4f})"
                     if event.best_val_acc is not None else f"Epoch {event.best_epoch} (no validation: the last)")

@@ -31,6 +31,7 @@ from .calibration import ece, fit_temperature
 from .data import DataError
 from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
 from .negation import negation_pairs
+from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
@@ -67,6 +68,7 @@ class TrainConfig:
     negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
+    pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -99,6 +101,8 @@ class TrainConfig:
             raise ValueError(f"distill_temperature must be a positive number; got {self.distill_temperature!r}")
         if not isinstance(self.windows, int) or self.windows < 0:
             raise ValueError(f"windows must be an integer >= 0; got {self.windows!r}")
+        if not isinstance(self.pretrain_epochs, int) or self.pretrain_epochs < 0:
+            raise ValueError(f"pretrain_epochs must be an integer >= 0 (0: none); got {self.pretrain_epochs!r}")
         if not isinstance(self.negations, int) or self.negations < 0:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
@@ -460,6 +464,17 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
 
     torch.manual_seed(cfg.seed)
     model = SentimentRNN(ModelConfig(vocab_size=len(prepared.vocab), **model_options)).to(device)
+    pretrained: list[dict] = []
+    if cfg.pretrain_epochs and not state:  # a resumed run's weights already hold it
+        reviews = prepared.train.subset(np.arange(n_reviews))  # the reviews' own text, not windows or pairs
+        yield Stage(f"Learning to predict the next word of the {n_reviews} training reviews "
+                    f"({cfg.pretrain_epochs} epoch{'s' if cfg.pretrain_epochs > 1 else ''}) before sentiment")
+        for event in pretrain(model, reviews, prepared.val, cfg, device, stop):
+            if isinstance(event, PretrainRecord):
+                pretrained.append(asdict(event))
+                yield Stage(f"Next-word epoch {event.epoch}: perplexity {event.train_perplexity:.1f} on the training "
+                            f"reviews" + (f", {event.val_perplexity:.1f} on validation" if event.val_perplexity else ""))
+            yield event
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     average = weight_average(model, cfg.ema) if cfg.ema else None
     scored = average.module if average else model  # the weights that are validated and saved
@@ -467,6 +482,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     if state:
         _load_state(resume_dir, model, optimizer, device, average)
         history, best_val, best_epoch = state["history"], state["best_val"], state["best_epoch"]
+        pretrained = state.get("pretrain") or []
         first_epoch = state["epoch"] + 1
         wall_start -= state.get("wall_seconds", 0.0)  # the wall time counts every sitting
         yield Stage(f"Resuming after epoch {state['epoch']}")
@@ -475,7 +491,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     metrics = {"history": history, "best_epoch": best_epoch, "val_accuracy": None, "test": None,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
                "n_train": n_reviews, "n_val": len(prepared.val), "hardware": hardware(device),
-               "command": command, "wall_seconds": None} | (
+               "command": command, "wall_seconds": None} | ({"pretrain": pretrained} if pretrained else {}) | (
                    {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_checkpoint(cfg.teacher))}} if cfg.teacher else {})
     lengths = prepared.train.lengths()
     steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
@@ -522,7 +538,8 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         if not stopped:
             _save_state(resume_dir, model, optimizer, prepared.vocab, average, {
                 "epoch": epoch, "history": history, "best_val": best_val, "best_epoch": best_epoch,
-                "train_config": asdict(cfg), "model_options": model_options, "wall_seconds": metrics["wall_seconds"]})
+                "train_config": asdict(cfg), "model_options": model_options, "wall_seconds": metrics["wall_seconds"],
+                "pretrain": pretrained})
         yield record
         if stopped:
             break
@@ -574,6 +591,8 @@ def estimate_peak_mb(model_options: dict, cfg: TrainConfig) -> float:
     state = params * 4 * (4 + (1 if cfg.ema else 0))
     per_token = 3 * config.embed_dim + config.num_layers * config.hidden_size * FLOATS_PER_UNIT_STEP[config.cell]
     activations = cfg.batch_size * cfg.max_len * per_token * 4 * (2 if cfg.adversarial else 1)
+    if cfg.pretrain_epochs:  # next-word pieces: the adaptive softmax's head scores, with their gradients
+        activations = max(activations, cfg.batch_size * min(SEGMENT, cfg.max_len) * (CUTOFFS[0] + 2) * 4 * 3)
     return (state + activations) / 2**20 + 100
 
 
