@@ -39,6 +39,7 @@ class PretrainRecord:
 @dataclass
 class PretrainProgress:
     epoch: int
+    epochs: int  # next-word epochs in all
     step: int
     steps: int
     loss: float  # running mean next-word loss over this epoch so far
@@ -127,7 +128,7 @@ def pretrain(model: SentimentRNN, train: EncodedSplit, val: EncodedSplit, cfg, d
                 torch.nn.utils.clip_grad_norm_(lm.parameters(), cfg.clip_norm)
             optimizer.step()
             loss_sum, words = loss_sum + loss.item() * n, words + n
-            yield PretrainProgress(epoch, step + 1, len(batches), loss_sum / words)
+            yield PretrainProgress(epoch, cfg.pretrain_epochs, step + 1, len(batches), loss_sum / words)
         seconds = time.perf_counter() - start
         val_ppl = perplexity(lm, val_pieces, cfg.batch_size, device) if val_pieces is not None else None
         yield PretrainRecord(epoch, math.exp(loss_sum / max(words, 1)), val_ppl, seconds, words / max(seconds, 1e-9))

@@ -104,3 +104,12 @@ def test_curves_label_whole_epochs_in_order():
     table = train_tab.curves(snapshot, "loss")
     assert list(table["epoch"]) == ["1", "1", "2", "2", "3", "3"]  # labels: no tick at epoch 1.5
     assert train_tab.EPOCH_ORDER[:3] == ["1", "2", "3"] and len(train_tab.EPOCH_ORDER) == train_tab.RANGES["Epochs"][1]
+
+
+def test_the_status_says_which_kind_of_epoch_is_running():
+    from sentiment.pretrain import PretrainProgress
+    from sentiment.train import Progress
+    snapshot = training_job.Snapshot("runs/x", "runs/x", "CPU", 3, progress=PretrainProgress(1, 2, 5, 10, 6.5))
+    assert "Next-word epoch 1 of 2, batch 5 of 10" in train_tab.status_text(snapshot)
+    snapshot.progress = Progress(2, 5, 10, 0.4)
+    assert "Epoch 2 of 3, batch 5 of 10" in train_tab.status_text(snapshot)

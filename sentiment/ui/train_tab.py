@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..model import CELLS, POOLINGS, ModelConfig
 from ..presets import PRESETS, preset
+from ..pretrain import PretrainProgress
 from ..train import TrainConfig, estimate_peak_mb
 from . import limits, training_job
 from .training_job import MIN_TRAIN, TEST_SAMPLE, RunRequest, Snapshot
@@ -186,7 +187,9 @@ def status_text(s: Snapshot) -> str:
     if s.progress and s.done is None:
         p = s.progress
         filled = round(20 * p.step / p.steps)
-        line = (f"Epoch {p.epoch} of {s.epochs}, batch {p.step} of {p.steps} `{'█' * filled}{'·' * (20 - filled)}` "
+        epoch = (f"Next-word epoch {p.epoch} of {p.epochs}" if isinstance(p, PretrainProgress)
+                 else f"Epoch {p.epoch} of {s.epochs}")
+        line = (f"{epoch}, batch {p.step} of {p.steps} `{'█' * filled}{'·' * (20 - filled)}` "
                 f"{p.step / p.steps:.0%}, running loss {p.loss:.4f}")
     return f"{head}\n\n{'Stopping after the current batch… ' if s.stopping else ''}{line}"
 

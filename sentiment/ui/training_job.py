@@ -28,6 +28,7 @@ import torch
 
 from ..checkpoint import load_checkpoint, write_metrics
 from ..data import resolve_data_path
+from ..pretrain import PretrainProgress
 from ..train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, resolve_device, train
 from . import limits, serving
 from .models import runs_dir
@@ -71,7 +72,7 @@ class Snapshot:
     epochs: int
     stage: str = "Starting"
     data: str = ""  # how many reviews train and validate, once the data is read
-    progress: Progress | None = None  # the latest batch
+    progress: Progress | PretrainProgress | None = None  # the latest batch (of sentiment, or of next words first)
     records: list[EpochRecord] = field(default_factory=list)
     done: Done | None = None
     test: dict | None = None  # accuracy, loss, n, confusion, sample (True: a seeded sample)
@@ -145,7 +146,7 @@ class TrainingJob:
                                command=cli_command(request, self.out_dir), prepared=prepared):
                 if isinstance(event, Stage):
                     self._update(stage=event.message)
-                elif isinstance(event, Progress):
+                elif isinstance(event, (Progress, PretrainProgress)):
                     self._update(progress=event)
                 elif isinstance(event, EpochRecord):
                     with self._changed:
