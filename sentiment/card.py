@@ -43,7 +43,7 @@ def model_card(directory) -> str:
                  f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
                  f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                  f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
-        ("Training", f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
+        ("Training", _pretraining(t, metrics) + f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
                                    f"peak lr {t.get('lr')}, warm-up then cosine decay")
                      + f", batch {t.get('batch_size')}, "
                      f"{t.get('epochs')} epochs"
@@ -76,6 +76,18 @@ def model_card(directory) -> str:
     ]
     lines = [f"| Model | `{directory.name}` |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _pretraining(t: dict, metrics: dict) -> str:
+    """The next-word epochs a run began with (``--pretrain-epochs``), if any, and where they got to."""
+    if not t.get("pretrain_epochs"):
+        return ""
+    last = (metrics.get("pretrain") or [{}])[-1]
+    n = t["pretrain_epochs"]
+    reached = (f"perplexity {last['val_perplexity']:.0f} on validation, " if last.get("val_perplexity")
+               else f"perplexity {last['train_perplexity']:.0f}, " if last.get("train_perplexity") else "")
+    return (f"first {n} epoch{'s' if n > 1 else ''} predicting the next word of the training reviews "
+            f"({reached}`sentiment/pretrain.py`); then for sentiment: ")
 
 
 def _behaviour(directory: Path) -> str:

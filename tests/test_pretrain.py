@@ -73,3 +73,11 @@ def test_pretraining_settings_are_checked_and_counted_in_the_memory_estimate():
         TrainConfig(pretrain_epochs=-1)
     big = TrainConfig(batch_size=512, max_len=64)
     assert estimate_peak_mb(OPTIONS, TrainConfig(pretrain_epochs=1, batch_size=512, max_len=64)) > estimate_peak_mb(OPTIONS, big)
+
+
+def test_the_model_card_says_a_run_began_by_predicting_words(tiny_archive, tmp_path):
+    from sentiment.card import model_card
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, pretrain_epochs=1, val_fraction=0.25, **CFG), tmp_path / "run"))
+    assert "first 1 epoch predicting the next word of the training reviews (perplexity" in model_card(tmp_path / "run")
+    list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, val_fraction=0.25, **CFG), tmp_path / "plain"))
+    assert "next word" not in model_card(tmp_path / "plain")
