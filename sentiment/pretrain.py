@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
@@ -22,6 +22,7 @@ from torch import nn
 
 from .batching import EncodedSplit, bucket_batches
 from .model import SentimentRNN
+from .text import pack
 
 SEGMENT = 256  # tokens per next-word sequence: reviews are cut into pieces this long, each read from a fresh state
 CUTOFFS = (2_000, 10_000)  # the adaptive softmax's frequency bands: the 2,000 most frequent ids, the next 8,000, the rest
@@ -48,18 +49,11 @@ class PretrainProgress:
 def segments(split: EncodedSplit, length: int = SEGMENT) -> EncodedSplit:
     """The reviews of ``split`` (each cut to its max_len) in consecutive pieces of at most ``length`` tokens;
     pieces shorter than 2 tokens (nothing to predict) are left out."""
-    lengths = split.lengths()  # (n,)
-    starts, stops = [], []
-    for offset, n in zip(split.offsets[:-1], lengths):
-        n = min(int(n), int(split.offsets[-1] - offset))
-        for a in range(0, n, length):
-            if min(a + length, n) - a >= 2:
-                starts.append(offset + a)
-                stops.append(offset + min(a + length, n))
-    sizes = np.array(stops, dtype=np.int64) - np.array(starts, dtype=np.int64)
-    ids = np.concatenate([split.ids[a:b] for a, b in zip(starts, stops)]) if starts else split.ids[:0]
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    return EncodedSplit(ids, offsets, np.zeros(len(sizes), dtype=np.int64), length)
+    read = np.minimum(np.diff(split.offsets), split.max_len)  # (n,) tokens of each review
+    pieces = [split.ids[start + a:start + min(a + length, n)] for start, n in zip(split.offsets[:-1], read)
+              for a in range(0, n, length) if min(a + length, n) - a >= 2]
+    ids, offsets = pack(pieces, split.ids.dtype)
+    return EncodedSplit(ids, offsets, np.zeros(len(pieces), dtype=np.int64), length)
 
 
 class NextWord(nn.Module):
@@ -110,7 +104,6 @@ def pretrain(model: SentimentRNN, train: EncodedSplit, val: EncodedSplit, cfg, d
     optimizer = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     lengths = pieces.lengths()
     steps_per_epoch = math.ceil(len(pieces) / cfg.batch_size)
-    schedule = replace(cfg, epochs=cfg.pretrain_epochs)
     for epoch in range(1, cfg.pretrain_epochs + 1):
         batches = bucket_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, 100 + epoch]))
         start, loss_sum, words = time.perf_counter(), 0.0, 0
@@ -118,8 +111,7 @@ def pretrain(model: SentimentRNN, train: EncodedSplit, val: EncodedSplit, cfg, d
             if stop():
                 return
             for group in optimizer.param_groups:
-                group["lr"] = lr_at((epoch - 1) * steps_per_epoch + step, steps_per_epoch * cfg.pretrain_epochs,
-                                    schedule)
+                group["lr"] = lr_at((epoch - 1) * steps_per_epoch + step, steps_per_epoch * cfg.pretrain_epochs, cfg)
             ids, batch_lengths, _ = pieces.batch(index)
             optimizer.zero_grad(set_to_none=True)
             loss, n = lm(ids.to(device), batch_lengths.to(device))

@@ -472,8 +472,6 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         for event in pretrain(model, reviews, prepared.val, cfg, device, stop):
             if isinstance(event, PretrainRecord):
                 pretrained.append(asdict(event))
-                yield Stage(f"Next-word epoch {event.epoch}: perplexity {event.train_perplexity:.1f} on the training "
-                            f"reviews" + (f", {event.val_perplexity:.1f} on validation" if event.val_perplexity else ""))
             yield event
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     average = weight_average(model, cfg.ema) if cfg.ema else None
