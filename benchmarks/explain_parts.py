@@ -2,9 +2,9 @@
 layer, the rest (the running prediction, the app's Explanation). Answers why the explain ratio of a
 2 x 256 to a 2 x 512 LSTM is what it is on this CPU.
 
-    python benchmarks/explain_parts.py [--checkpoint checkpoints/default] [--compare checkpoints/large] [--tokens 250]
+    python benchmarks/explain_parts.py [--checkpoint checkpoints/default] [--compare checkpoints/large] [--tokens 250] [--data DIR]
 
-One JSON line per model: p50 milliseconds of each part over the same test-like review, microseconds per
+One JSON line per model: p50 milliseconds of each part over distinct test reviews of about that length (the same ones for both), microseconds per
 token of one layer, and the bytes of one layer's recurrent weights (which every token reads again).
 """
 from __future__ import annotations
@@ -22,40 +22,40 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.app_server import ROOT  # noqa: E402
+from benchmarks.figures import pick_reviews  # noqa: E402
+from benchmarks.run import default_data  # noqa: E402
 from sentiment.predict import Predictor  # noqa: E402
 
-SAMPLE = ("This movie was a pleasant surprise. The story takes its time, but the actors carry it, and the "
-          "ending is not what I expected at all. ")
-
-
-def p50_ms(fn, repeats: int) -> float:
-    fn()  # warm
+def p50_ms(fn, inputs: list) -> float:
+    """Median milliseconds of ``fn`` over ``inputs``, each called once (none twice: nothing a cache could answer)."""
     times = []
-    for _ in range(repeats):
+    for x in inputs:
         start = time.perf_counter()
-        fn()
+        fn(x)
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
 @torch.inference_mode()
-def parts(predictor: Predictor, text: str, repeats: int) -> dict:
-    tokens, _, _ = predictor._tokens(text)
-    ids = torch.tensor(predictor.vocab.encode(tokens))  # (T,)
-    x = predictor.model.embedding(ids[None])  # (1, T, E)
-    layers = predictor.model.layers
-    layer_ms, inputs = [], x
-    for layer in layers:
-        layer_ms.append(p50_ms(lambda: layer(inputs), repeats))
-        inputs = layer(inputs)[0]  # (1, T, H)
-    explain = p50_ms(lambda: predictor.explain(text), repeats)
-    tokenize = p50_ms(lambda: predictor._tokens(text), repeats)
-    weights = layers[-1].weight_hh_l0
-    return {"checkpoint": predictor.name, "tokens": len(tokens), "threads": torch.get_num_threads(),
+def parts(predictor: Predictor, texts: list[str]) -> dict:
+    """The parts of ``predictor.explain`` over ``texts`` (the first is a warm-up), p50 of each."""
+    predictor.explain(texts[0])
+    texts = texts[1:]
+    vectors = [predictor.model.embedding(torch.tensor(predictor.vocab.encode(predictor._tokens(t)[0]))[None])
+               for t in texts]  # (1, T, E) each
+    layer_ms = []
+    for layer in predictor.model.layers:
+        layer_ms.append(p50_ms(layer, vectors))
+        vectors = [layer(x)[0] for x in vectors]  # (1, T, H): the next layer's input
+    explain = p50_ms(predictor.explain, texts)
+    tokenize = p50_ms(predictor._tokens, texts)
+    tokens = statistics.median(x.shape[1] for x in vectors)
+    weights = predictor.model.layers[-1].weight_hh_l0
+    return {"checkpoint": predictor.name, "reviews": len(texts), "tokens_p50": tokens, "threads": torch.get_num_threads(),
             "explain_p50_ms": round(explain, 2), "tokenize_p50_ms": round(tokenize, 2),
             "layers_p50_ms": [round(t, 2) for t in layer_ms],
             "rest_p50_ms": round(explain - tokenize - sum(layer_ms), 2),
-            "top_layer_us_per_token": round(layer_ms[-1] * 1000 / len(tokens), 1),
+            "top_layer_us_per_token": round(layer_ms[-1] * 1000 / tokens, 1),
             "recurrent_weight_bytes_per_layer": weights.numel() * weights.element_size()}
 
 
@@ -63,19 +63,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "default"))
     p.add_argument("--compare", default=str(ROOT / "checkpoints" / "large"))
-    p.add_argument("--tokens", type=int, default=250, help="length of the review read")
-    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--data", default=default_data(), help="IMDB archive or folder: its test reviews are read")
+    p.add_argument("--tokens", type=int, default=250, help="length of the reviews read (the closest test reviews)")
+    p.add_argument("--repeats", type=int, default=30, help="distinct reviews timed")
     args = p.parse_args(argv)
-    text = SAMPLE * (args.tokens // 20 + 2)
+    if not args.data:
+        p.error("no IMDB data: pass --data (the archive or an extracted aclImdb/ folder)")
+    from sentiment.data import read_reviews
+    texts = pick_reviews([r.text for r in read_reviews(args.data)["test"]], args.repeats + 1, target_tokens=args.tokens)
     results = []
-    for folder in (args.checkpoint, args.compare):
-        predictor = Predictor.load(folder)
-        tokens, _, _ = predictor._tokens(text)
-        cut = text
-        while len(tokens) > args.tokens:  # the same review for both: cut by words to the length asked
-            cut = cut.rsplit(" ", 1)[0]
-            tokens, _, _ = predictor._tokens(cut)
-        results.append(parts(predictor, cut, args.repeats))
+    for folder in (args.checkpoint, args.compare):  # the same reviews for both, in one run
+        results.append(parts(Predictor.load(folder), texts))
         print(json.dumps(results[-1]), flush=True)
     a, b = results
     print(json.dumps({"explain_ratio": round(a["explain_p50_ms"] / b["explain_p50_ms"], 3),
