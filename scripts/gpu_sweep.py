@@ -1,16 +1,22 @@
 """A time-boxed sweep of training recipes on one GPU, then the chosen recipe on every training review.
 
-    python -m sentiment tokenize --data aclImdb_v1.tar.gz --out .carry/imdb-tokens.npz   # where spaCy is
-    python scripts/gpu_sweep.py --data .carry/imdb-tokens.npz --out results/ --budget 480  # on the GPU
+    python -m sentiment tokenize --data aclImdb_v1.tar.gz --out data/imdb-tokens.npz     # where spaCy is
+    python scripts/gpu_sweep.py --data data/imdb-tokens.npz --out results/ --budget 540  # on the GPU
 
-Phase 1 trains the RECIPES below, in this order, ``--concurrency`` at a time, each validated on
-whole movies (``--val-split movie``). Phase 2 takes the recipe with the best validation accuracy,
-a choice made here before any test review is scored, and trains it again on all 25,000 training
-reviews (``--val-fraction 0``), and, beside it, once more with another seed to show the spread.
-Runs still going at their phase's deadline are interrupted (their best epoch so far is kept and
-they are marked stopped). Everything lands in ``--out``: summary.json (every run's command,
-settings and per-epoch history), sweep.log, and the chosen checkpoints as tar files cut in pieces
-small enough to copy back (``cat NAME.tar.* | tar x``).
+Phase 1 trains the RECIPES below (each is `default`'s preset with some flags changed), in this order,
+``--concurrency`` at a time, each validated on whole movies (the preset's movie split). Phase 2 takes
+the recipe with the best validation accuracy, a choice made here before any test review is scored, and
+trains it again on all 25,000 training reviews (``--val-fraction 0``, the chosen run's fitted temperature
+borrowed), and, beside it, once more with another seed to show the spread. Runs still going at their
+phase's deadline are interrupted (their best epoch so far is kept and they are marked stopped).
+Everything lands in ``--out``: summary.json (every run's command, settings and per-epoch history),
+sweep.log, and the best checkpoints as tar files cut in pieces small enough to copy back
+(``cat NAME.tar.* | tar x``).
+
+Small recurrent networks leave most of a large GPU idle, and processes that share one without help take
+turns. With ``--mps`` (the default on CUDA) the script first starts NVIDIA's Multi-Process Service, so
+that the runs' kernels execute side by side; if it does not start, the runs share the GPU as they are,
+``--concurrency-without-mps`` at a time.
 
 ``--dry-run`` does all of it on the CPU in seconds with 200 reviews and one epoch per run, to test
 this script before it is given GPU time.
@@ -28,17 +34,19 @@ import tarfile
 import time
 from pathlib import Path
 
-COMMON = "--max-len 800 --ema 0.998 --weights-dtype float16"
-# (name, options): the priority order; the first ones run first
+COMMON = "--preset default --weights-dtype float16"
+# (name, options): the priority order; the first ones run first. `default`'s own recipe first, as the
+# reference measured alongside the others; then next-word pretraining (3 or 6 epochs) at a lower learning
+# rate, adversarial training, both, more sentiment epochs and more negation pairs.
 RECIPES = [
-    ("adv5", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 5 --epochs 6"),
-    ("h512-adv5", "--cell lstm --hidden-size 512 --embed-dim 256 --adversarial 5 --epochs 6"),
-    ("adv15", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 15 --epochs 6"),
-    ("h512-drop", "--cell lstm --hidden-size 512 --embed-dim 256 --embed-dropout 0.5 --layer-dropout 0.4 --epochs 6"),
-    ("adv5-v60k", "--cell lstm --hidden-size 256 --embed-dim 128 --adversarial 5 --vocab-size 60000 --epochs 6"),
-    ("h512-adv15", "--cell lstm --hidden-size 512 --embed-dim 256 --adversarial 15 --epochs 6"),
-    ("gru512-adv5", "--cell gru --hidden-size 512 --embed-dim 256 --adversarial 5 --epochs 6"),
-    ("base", "--cell lstm --hidden-size 256 --embed-dim 128 --epochs 6"),
+    ("ref", ""),
+    ("lm3", "--pretrain-epochs 3 --lr 1e-3"),
+    ("lm3-adv5", "--pretrain-epochs 3 --lr 1e-3 --adversarial 5"),
+    ("adv5", "--adversarial 5"),
+    ("lm3-lr2", "--pretrain-epochs 3"),
+    ("lm6", "--pretrain-epochs 6 --lr 1e-3"),
+    ("lm3-e8", "--pretrain-epochs 3 --lr 1e-3 --epochs 8"),
+    ("lm3-neg40k", "--pretrain-epochs 3 --lr 1e-3 --negations 40000"),
 ]
 
 
@@ -90,10 +98,45 @@ class Run:
 
 
 T0 = time.time()
+LOG: list[Path] = []  # sweep.log, once --out is known
 
 
 def say(message: str) -> None:
-    print(f"[{time.time() - T0:6.0f} s] {message}", flush=True)
+    line = f"[{time.time() - T0:6.0f} s] {message}"
+    print(line, flush=True)
+    for path in LOG:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+
+
+def start_mps() -> bool:
+    """Start NVIDIA's Multi-Process Service so that the runs' kernels share the GPU side by side; True if a
+    CUDA process then works under it. If not, the daemon is stopped again and the runs share the GPU as usual."""
+    pipe, logs = Path("/tmp/sentiment-mps/pipe"), Path("/tmp/sentiment-mps/log")
+    pipe.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    os.environ.update(CUDA_MPS_PIPE_DIRECTORY=str(pipe), CUDA_MPS_LOG_DIRECTORY=str(logs))
+    probe = [sys.executable, "-c", "import torch; x = torch.ones(1000, device='cuda'); print(float((x @ x).item()))"]
+    try:
+        subprocess.run(["nvidia-cuda-mps-control", "-d"], check=True, timeout=20, capture_output=True)
+        done = subprocess.run(probe, timeout=60, capture_output=True, text=True)
+        if done.returncode == 0 and done.stdout.strip() == "1000.0":
+            say("MPS started: the runs share the GPU side by side")
+            return True
+        say(f"MPS started but CUDA failed under it: {done.stderr[-500:]}")
+    except (OSError, subprocess.SubprocessError) as err:
+        say(f"MPS did not start: {err}")
+    stop_mps()
+    return False
+
+
+def stop_mps() -> None:
+    try:
+        subprocess.run(["nvidia-cuda-mps-control"], input=b"quit\n", timeout=20, capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for name in ("CUDA_MPS_PIPE_DIRECTORY", "CUDA_MPS_LOG_DIRECTORY"):
+        os.environ.pop(name, None)
 
 
 def run_all(runs: list[Run], concurrency: int, launch_until: float, stop_at: float) -> None:
@@ -150,41 +193,54 @@ def main() -> int:
     p.add_argument("--data", required=True, help="the tokenized corpus (.npz) or the data set")
     p.add_argument("--out", required=True, help="where summary.json, sweep.log and the packed checkpoints go")
     p.add_argument("--work", default="runs/gpu", help="where the runs train")
-    p.add_argument("--budget", type=float, default=480, help="seconds for everything, packing included")
-    p.add_argument("--concurrency", type=int, default=4, help="phase-1 runs sharing the GPU at a time")
+    p.add_argument("--budget", type=float, default=540, help="seconds for everything, packing included")
+    p.add_argument("--concurrency", type=int, default=len(RECIPES), help="phase-1 runs sharing the GPU at a time (MPS)")
+    p.add_argument("--concurrency-without-mps", type=int, default=4, help="the same where MPS does not start")
+    p.add_argument("--mps", action=argparse.BooleanOptionalAction, default=True,
+                   help="start NVIDIA's Multi-Process Service first (CUDA only)")
+    p.add_argument("--pack", type=int, default=2, help="phase-1 checkpoints to pack, best validation first")
     p.add_argument("--dry-run", action="store_true", help="CPU, 200 reviews, 1 epoch per run: tests this script")
     args = p.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    LOG.append(out / "sweep.log")
     end = T0 + args.budget - 25  # keep 25 s for packing
 
-    phase1 = [Run(name, options + " --val-split movie", args, 1) for name, options in RECIPES]
-    run_all(phase1, args.concurrency, launch_until=T0 + 0.45 * args.budget, stop_at=T0 + 0.7 * args.budget)
-    val = {r.name: r.metrics().get("val_accuracy") for r in phase1}
-    scored = [r for r in phase1 if val[r.name] is not None]
-    finished = [r for r in scored if not r.stopped] or scored
-    best = max(finished, key=lambda r: val[r.name], default=None)
-    phase2 = []
-    if best is not None:
-        options = dict(RECIPES)[best.name]
-        say(f"chosen on validation: {best.name} ({val[best.name]:.4f}, "
-            f"{'stopped early' if best.stopped else 'finished'})")
-        phase2 = [Run(best.name + "-full", options + " --val-fraction 0", args, 2),
-                  Run(best.name + "-seed1", options + " --val-split movie --seed 1", args, 2)]
-        run_all(phase2, 2, launch_until=time.time() + 1, stop_at=end)
+    mps = args.mps and not args.dry_run and start_mps()
+    concurrency = args.concurrency if mps or args.dry_run else args.concurrency_without_mps
+    try:
+        phase1 = [Run(name, options, args, 1) for name, options in RECIPES]
+        run_all(phase1, concurrency, launch_until=T0 + 0.3 * args.budget, stop_at=T0 + 0.62 * args.budget)
+        val = {r.name: r.metrics().get("val_accuracy") for r in phase1}
+        scored = sorted([r for r in phase1 if val[r.name] is not None], key=lambda r: -val[r.name])
+        finished = [r for r in scored if not r.stopped] or scored
+        best = finished[0] if finished else None
+        phase2 = []
+        if best is not None:
+            options = dict(RECIPES)[best.name]
+            say(f"chosen on validation: {best.name} ({val[best.name]:.4f}, "
+                f"{'stopped early' if best.stopped else 'finished'})")
+            phase2 = [Run(best.name + "-full", f"{options} --val-fraction 0 --temperature-from {best.out_dir}", args, 2),
+                      Run(best.name + "-seed1", options + " --seed 1", args, 2)]
+            run_all(phase2, 2, launch_until=time.time() + 1, stop_at=end)
+    finally:
+        if mps:
+            stop_mps()
 
     runs = [r.summary() for r in phase1 + phase2]
-    summary = {"recipes": RECIPES, "common": COMMON, "chosen": best.name if best else None,
+    summary = {"recipes": RECIPES, "common": COMMON, "chosen": best.name if best else None, "mps": mps,
                "budget_s": args.budget, "dry_run": args.dry_run, "runs": runs}
     packed = {}
-    for run in [best] + phase2[:1] if best else []:
+    # the chosen run, the runner-up (for a tie-break on the behaviour suite) and the chosen recipe on every review
+    to_pack = ([best] + [r for r in scored if r is not best][:args.pack - 1] + phase2[:1]) if best else []
+    for run in to_pack:
         if run.metrics():
             packed[run.name] = pack(run, out)
     summary["packed"] = packed
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     for r in runs:
         say(f"{r['name']:14s} phase {r['phase']} val {r['val_accuracy']} best epoch {r['best_epoch']} of "
-            f"{r['epochs_done']}{' (stopped)' if r['stopped'] else ''}")
+            f"{r['epochs_done']}{' (stopped)' if r['stopped'] else ''} in {r['seconds'] or 0:.0f} s")
     say("done")
     return 0
 

@@ -11,6 +11,8 @@ scores are computed once per data set and cached, keyed by its weights and the t
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +78,10 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
     logits = split_logits(model, encoded, batch_size=64, device=torch.device(device)).numpy()  # (n,)
     if use_cache:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npy")
-        np.save(tmp, logits)
-        tmp.replace(cache_file)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, suffix=".tmp")  # its own name: runs side by side may write the same key
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, logits)
+        os.replace(tmp, cache_file)
     return logits
 
 
