@@ -38,7 +38,7 @@ COMMON = "--preset default --weights-dtype float16"
 # (name, options): the priority order; the first ones run first. `default`'s own recipe first, as the
 # reference measured alongside the others; then next-word pretraining (3 or 6 epochs) at a lower learning
 # rate, adversarial training, both, more sentiment epochs and more negation pairs.
-RECIPES = [
+PRETRAINING = [
     ("ref", ""),
     ("lm3", "--pretrain-epochs 3 --lr 1e-3"),
     ("lm3-adv5", "--pretrain-epochs 3 --lr 1e-3 --adversarial 5"),
@@ -48,6 +48,19 @@ RECIPES = [
     ("lm3-e8", "--pretrain-epochs 3 --lr 1e-3 --epochs 8"),
     ("lm3-neg40k", "--pretrain-epochs 3 --lr 1e-3 --negations 40000"),
 ]
+# a second round: how strongly and how long the student learns from the teacher
+DISTILLATION = [
+    ("w3", "--windows 3"),
+    ("d08", "--distill 0.8"),
+    ("d1", "--distill 1.0"),
+    ("w3-d08", "--windows 3 --distill 0.8"),
+    ("t1", "--distill-temperature 1"),
+    ("e3", "--epochs 3"),
+    ("lr1", "--lr 1e-3"),
+    ("adv2", "--adversarial 2"),
+]
+RECIPE_SETS = {"pretraining": PRETRAINING, "distillation": DISTILLATION}
+RECIPES = PRETRAINING
 
 
 class Run:
@@ -189,18 +202,21 @@ def pack(run: Run, out: Path, piece_mb: int = 15) -> list[str]:
 
 
 def main() -> int:
+    global RECIPES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="the tokenized corpus (.npz) or the data set")
     p.add_argument("--out", required=True, help="where summary.json, sweep.log and the packed checkpoints go")
     p.add_argument("--work", default="runs/gpu", help="where the runs train")
     p.add_argument("--budget", type=float, default=540, help="seconds for everything, packing included")
-    p.add_argument("--concurrency", type=int, default=len(RECIPES), help="phase-1 runs sharing the GPU at a time (MPS)")
+    p.add_argument("--concurrency", type=int, default=8, help="phase-1 runs sharing the GPU at a time (MPS)")
     p.add_argument("--concurrency-without-mps", type=int, default=4, help="the same where MPS does not start")
     p.add_argument("--mps", action=argparse.BooleanOptionalAction, default=True,
                    help="start NVIDIA's Multi-Process Service first (CUDA only)")
     p.add_argument("--pack", type=int, default=2, help="phase-1 checkpoints to pack, best validation first")
+    p.add_argument("--recipes", choices=list(RECIPE_SETS), default="pretraining", help="which set of recipes")
     p.add_argument("--dry-run", action="store_true", help="CPU, 200 reviews, 1 epoch per run: tests this script")
     args = p.parse_args()
+    RECIPES = RECIPE_SETS[args.recipes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     LOG.append(out / "sweep.log")

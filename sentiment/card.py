@@ -56,7 +56,7 @@ def model_card(directory) -> str:
                         if t.get("adversarial") else "")
                      + (f"learning from the teacher `{t['teacher']}` (its probabilities at temperature "
                         f"{t.get('distill_temperature')}, {t.get('distill'):.0%} of each review's loss), " if t.get("teacher") else "")
-                     + (f"{t['windows']} window of 1–3 sentences of each review (weight {t.get('window_weight')}), "
+                     + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}), "
                         if t.get("windows") else "")
                      + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`), "
                         if t.get("negations") else "")

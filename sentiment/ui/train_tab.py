@@ -66,7 +66,8 @@ def preset_extras(name: str) -> str:
              "max_train", "val_fraction", "temperature_from"}  # the last two: the app's run validates (run_request)
     words = {"lowercase": {False: "cased tokens"}, "keep_html": {True: "`<br />` tags read as tokens"},
              "clip_norm": {0.0: "no gradient clipping"}, "schedule": {"constant": "a constant learning rate"},
-             "warmup": {0.0: "no warm-up"}, "pretrain_epochs": {1: "one epoch of next-word prediction first"}}
+             "warmup": {0.0: "no warm-up"}, "pretrain_epochs": {1: "one epoch of next-word prediction first"},
+             "windows": {1: "one short window of each review", 3: "three short windows of each review"}}
     changed = [words.get(k, {}).get(v, f"{k.replace('_', ' ')} {v:,}" if isinstance(v, int) else f"{k.replace('_', ' ')} {v}")
                for k, v in {**options, **asdict(cfg)}.items()
                if k not in shown and v != (model_plain | asdict(PLAIN_TRAIN)).get(k)]
