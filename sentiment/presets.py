@@ -38,7 +38,7 @@ PRESETS: dict[str, dict] = {
     "rnn": {
         "about": "The shipped `rnn` model's recipe: two tanh layers of 256 units that first learn to predict the next "
                  "word of the training reviews (one epoch), then learn from the `large` model, from one short window "
-                 "of each review and from negation pairs, as `default` does; a moving average of the weights, 6 "
+                 "of each review and from negation pairs, as `default` does with three; a moving average of the weights, 6 "
                  "epochs, validated on unseen movies (about 85 minutes on one CPU core).",
         "model": {"cell": "rnn", "embed_dim": 256, "hidden_size": 256, "num_layers": 2},
         # chosen on the movie split by the rule in docs/experiments.md ("Next-word pretraining for the tanh student")
