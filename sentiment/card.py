@@ -58,7 +58,9 @@ def model_card(directory) -> str:
                         f"{t.get('distill_temperature')}, {t.get('distill'):.0%} of each review's loss), " if t.get("teacher") else "")
                      + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}), "
                         if t.get("windows") else "")
-                     + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`), "
+                     + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`"
+                        + (f", weight {t['negation_weight']}" if t.get("negation_weight", 0.5) != t.get("window_weight", 0.5) else "")
+                        + "), "
                         if t.get("negations") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "windows": "short windows (1-3 whole sentences) of each training review, drawn once and also "
                               "trained on, labelled by the teacher if any (else by their review's label)",
                    "window_weight": "a window's weight in the loss, against a review's 1",
+                   "negation_weight": "a negation pair sentence's weight in the loss, against a review's 1",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):

@@ -64,8 +64,9 @@ class TrainConfig:
     distill: float = 0.5  # with a teacher: share of a review's loss that is the teacher's (the rest: its label's)
     distill_temperature: float = 2.0  # the teacher's and student's logits are divided by this in the teacher's loss
     windows: int = 0  # short windows (1-3 whole sentences) of each training review, drawn once, also trained on
-    window_weight: float = 0.5  # a window's (and a negation pair sentence's) weight in the loss, against a review's 1
+    window_weight: float = 0.5  # a window's weight in the loss, against a review's 1
     negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
+    negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -107,6 +108,8 @@ class TrainConfig:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
+        if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
+            raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
         if self.temperature_from and self.val_fraction > 0:
             raise ValueError("temperature_from is for runs without validation (val_fraction 0); this run fits "
                              "its own temperature on its validation reviews")
@@ -240,7 +243,7 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
         parts.append((windows, taught(windows) if cfg.teacher else 0.0, 1.0 if cfg.teacher else 0.0,
                       cfg.window_weight, t))
     if pairs is not None:
-        parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.window_weight, 1.0))
+        parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
     prepared.n_reviews = len(prepared.train)
     for piece, *_ in parts[1:]:
         prepared.train = prepared.train.concat(encode(piece))

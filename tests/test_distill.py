@@ -135,7 +135,7 @@ def test_a_teacher_that_read_other_tokens_is_refused(tiny_archive, tiny_checkpoi
 
 
 @pytest.mark.parametrize("bad", [dict(distill=1.5), dict(distill_temperature=0), dict(windows=-1),
-                                 dict(window_weight=0)])
+                                 dict(window_weight=0), dict(negation_weight=0), dict(negation_weight=float("nan"))])
 def test_distillation_settings_are_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)

@@ -67,11 +67,11 @@ def test_training_data_gets_the_pairs_with_their_own_targets(tmp_path):
     texts = [" ".join(words(split, types, i)) for i in range(len(split))]
     files = {f"aclImdb/{part}/{'pos' if split.labels[i] else 'neg'}/{i}_{8 if split.labels[i] else 2}.txt": texts[i]
              for part in ("train", "test") for i in range(len(texts))}
-    cfg = TrainConfig(negations=100, vocab_size=500, min_freq=1, max_len=60, val_split="random")
+    cfg = TrainConfig(negations=100, negation_weight=2.0, vocab_size=500, min_freq=1, max_len=60, val_split="random")
     prepared = prepare_data(write_archive(tmp_path / "imdb.tar.gz", files), cfg, for_training=True)
     n = prepared.n_reviews
     assert n == 1080 and len(prepared.train) == n + 200
     assert np.all(prepared.mix[:n] == 0) and np.all(prepared.mix[n:] == 1)  # no teacher: reviews learn their labels
-    assert np.all(prepared.temperature[n:] == 1) and np.all(prepared.weight[n:] == cfg.window_weight)
+    assert np.all(prepared.temperature[n:] == 1) and np.all(prepared.weight[n:] == 2.0)  # their own weight
     p = 1 / (1 + np.exp(-prepared.teacher[n:]))
     assert np.allclose(np.sort(np.unique(np.round(p, 4))), [0.1, 0.7, 0.9])
