@@ -33,7 +33,7 @@ LIMITS: dict[str, tuple] = {
     "SENTIMENT_TEMP_HOURS": (1, "age at which the predictions files made for download are removed"),
     "SENTIMENT_TRAIN_MEMORY_MB": (None, "estimated peak memory of one training run (default: half the machine's)"),
     "SENTIMENT_MODELS_LOADED": (4, "models kept in memory at once; the least recently used leaves first"),
-    "SENTIMENT_SESSIONS": (200, "visitors' page states kept in memory; the oldest is dropped first"),
+    "SENTIMENT_SESSIONS": (200, "visitors' page states kept in memory (about 1 MB each); the oldest is dropped first"),
 }
 
 
