@@ -3,7 +3,7 @@
     python -m sentiment tokenize --data aclImdb_v1.tar.gz --out data/imdb-tokens.npz     # where spaCy is
     python scripts/gpu_sweep.py --data data/imdb-tokens.npz --out results/ --budget 540  # on the GPU
 
-Phase 1 trains the RECIPES below (each is `default`'s preset with some flags changed), in this order,
+Phase 1 trains one set of the recipes below (each is `default`'s preset with some flags changed), in this order,
 ``--concurrency`` at a time, each validated on whole movies (the preset's movie split). Phase 2 takes
 the recipe with the best validation accuracy, a choice made here before any test review is scored, and
 trains it again on all 25,000 training reviews (``--val-fraction 0``, the chosen run's fitted temperature
@@ -82,7 +82,6 @@ NEGATION = [
 RECIPE_SETS = {"pretraining": PRETRAINING, "distillation": DISTILLATION, "negation": NEGATION}
 # --teacher-first: `large`'s recipe on the same movie split (seed 0), so it never reads the validation movies
 HONEST_TEACHER = ("teacher-movie", "--preset large --val-fraction 0.1 --val-split movie --weights-dtype float16")
-RECIPES = PRETRAINING
 
 
 class Run:
@@ -224,7 +223,6 @@ def pack(run: Run, out: Path, piece_mb: int = 15) -> list[str]:
 
 
 def main() -> int:
-    global RECIPES
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="the tokenized corpus (.npz) or the data set")
     p.add_argument("--out", required=True, help="where summary.json, sweep.log and the packed checkpoints go")
@@ -240,7 +238,7 @@ def main() -> int:
                    help="first train `large`'s recipe on the movie split, and teach phase 1 with it (honest validation)")
     p.add_argument("--dry-run", action="store_true", help="CPU, 200 reviews, 1 epoch per run: tests this script")
     args = p.parse_args()
-    RECIPES = RECIPE_SETS[args.recipes]
+    recipes = RECIPE_SETS[args.recipes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     LOG.append(out / "sweep.log")
@@ -256,7 +254,7 @@ def main() -> int:
             if not phase0[0].metrics():
                 raise SystemExit("the teacher did not train: see its log")
             taught = f" --teacher {phase0[0].out_dir}"
-        phase1 = [Run(name, options + taught, args, 1) for name, options in RECIPES]
+        phase1 = [Run(name, options + taught, args, 1) for name, options in recipes]
         run_all(phase1, concurrency, launch_until=time.time() + 0.3 * args.budget, stop_at=T0 + 0.7 * args.budget)
         val = {r.name: r.metrics().get("val_accuracy") for r in phase1}
         scored = sorted([r for r in phase1 if val[r.name] is not None], key=lambda r: -val[r.name])
@@ -264,7 +262,7 @@ def main() -> int:
         best = finished[0] if finished else None
         phase2 = []
         if best is not None:
-            options = dict(RECIPES)[best.name]
+            options = dict(recipes)[best.name]
             say(f"chosen on validation: {best.name} ({val[best.name]:.4f}, "
                 f"{'stopped early' if best.stopped else 'finished'})")
             phase2 = [Run(best.name + "-full", f"{options} --val-fraction 0 --temperature-from {best.out_dir}", args, 2)]
@@ -276,7 +274,7 @@ def main() -> int:
             stop_mps()
 
     runs = [r.summary() for r in phase0 + phase1 + phase2]
-    summary = {"recipes": RECIPES, "common": COMMON, "chosen": best.name if best else None, "mps": mps,
+    summary = {"recipes": recipes, "common": COMMON, "chosen": best.name if best else None, "mps": mps,
                "teacher_first": HONEST_TEACHER if args.teacher_first else None,
                "budget_s": args.budget, "dry_run": args.dry_run, "runs": runs}
     packed = {}

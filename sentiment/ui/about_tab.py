@@ -163,7 +163,8 @@ def model_card() -> str:
         *sections,
         "**Limits.** English movie reviews only; the model reads only the first tokens of a long review (see "
         "*Tokens*); short negations (*not bad at all*), sarcasm and mixed verdicts fool it; it learns the biases of IMDB reviewers; validation "
-        "reviews share movies with training reviews, so validation accuracy runs higher than test accuracy.",
+        "accuracy runs higher than test accuracy (a random split shares movies with training, and the students' "
+        "teacher `large` read the validation movies too).",
     ])
 
 
