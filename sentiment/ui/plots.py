@@ -241,12 +241,14 @@ def ladder_figure(ladder: dict) -> go.Figure:
                      "hovertemplate": "%{x}<br>%{y} s to train<extra>quick</extra>"})
     shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": ladder.get("published_homework", 0.742),
                "y1": ladder.get("published_homework", 0.742), "line": {"dash": "dash", "color": "grey"}}]
-    layout = {"barmode": "group", "height": 420, "margin": {"l": 50, "r": 60, "t": 40, "b": 120},
-              "title": {"text": "From the homework to the 512-unit LSTM: test accuracy per rung"},
+    layout = {"barmode": "group", "height": 500, "margin": {"l": 50, "r": 60, "t": 90, "b": 170},
+              "title": {"text": "From the homework to the 512-unit LSTM: test accuracy per rung", "y": 0.98,
+                        "yanchor": "top"},
               "yaxis": {"title": {"text": "test accuracy"}, "range": [0.4, 1.0], "tickformat": ".0%"},
               "yaxis2": {"title": {"text": "training time, quick run (s)"}, "overlaying": "y", "side": "right",
                          "rangemode": "tozero", "showgrid": False},
-              "legend": {"orientation": "h", "y": 1.12}, "shapes": shapes,
-              "annotations": [{"xref": "paper", "x": 0, "y": ladder.get("published_homework", 0.742), "yanchor": "bottom",
+              "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}, "shapes": shapes,  # between title and plot
+              # the dashed line's label mid-plot, clear of the first rungs' bar labels
+              "annotations": [{"xref": "paper", "x": 0.45, "y": ladder.get("published_homework", 0.742), "yanchor": "bottom",
                                "xanchor": "left", "showarrow": False, "text": "the homework's write-up: 74.2%"}]}
     return figure(data, layout, validate=True)
