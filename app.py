@@ -1,6 +1,6 @@
 """Watch an RNN read a movie review: a Gradio app.
 
-    python app.py            # http://127.0.0.1:7860
+    python app.py            # http://127.0.0.1:7860 (and a JSON API: POST /api/predict, see sentiment/ui/rest.py)
 
 The predict tab serves the shipped checkpoints (and runs trained in the train tab); the behaviour tab
 shows how each model does on the behaviour suite and opens its failures in the predict tab; the train
@@ -8,7 +8,7 @@ tab drives the same training loop as ``python -m sentiment train``. Tests import
 """
 import gradio as gr
 
-from sentiment.ui import about_tab, behaviour_tab, lesson, limits, memory, predict_tab, train_tab
+from sentiment.ui import about_tab, behaviour_tab, lesson, limits, memory, predict_tab, rest, train_tab
 
 limits.check_all()  # a bad SENTIMENT_* value stops the app here, saying which
 TEMP_SECONDS = limits.get("SENTIMENT_TEMP_HOURS") * 3600
@@ -40,8 +40,11 @@ def serve(freeze: bool = True, **launch) -> None:
     # class of 20 that was ~18 messages per request (one paired run: 23.6 -> 25.5 requests/s)
     demo.queue(max_size=limits.get("SENTIMENT_QUEUE_SIZE"), status_update_rate=1,
                default_concurrency_limit=limits.get("SENTIMENT_CONCURRENCY"))
+    # the plain JSON API (POST /api/predict, GET /api/models) beside Gradio's own, in the same server
+    app_kwargs = launch.pop("app_kwargs", {})
+    app_kwargs["routes"] = [*rest.ROUTES, *app_kwargs.get("routes", [])]
     demo.launch(max_file_size=f"{limits.get('SENTIMENT_MAX_UPLOAD_MB')}mb",
-                state_session_capacity=limits.get("SENTIMENT_SESSIONS"), **launch)
+                state_session_capacity=limits.get("SENTIMENT_SESSIONS"), app_kwargs=app_kwargs, **launch)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@ layer, the rest (the running prediction, the app's Explanation). Answers why the
 2 x 256 to a 2 x 512 LSTM is what it is on this CPU.
 
     python benchmarks/explain_parts.py [--checkpoint checkpoints/default] [--compare checkpoints/large] [--tokens 250] [--data DIR]
+    python benchmarks/explain_parts.py --batch 20 --compare ''    # also: a review's share of a pass over 20 at once
 
 One JSON line per model: p50 milliseconds of each part over distinct test reviews of about that length (the same ones for both), microseconds per
-token of one layer, and the bytes of one layer's recurrent weights (which every token reads again).
+token of one layer, and the bytes of one layer's recurrent weights (which every token reads again). With
+``--batch B``, a line more per model: what a review costs in passes over B reviews at once
+(``Predictor.explain_many``, as the app answers requests that wait together), by part, against one alone.
 """
 from __future__ import annotations
 
@@ -59,6 +62,37 @@ def parts(predictor: Predictor, texts: list[str]) -> dict:
             "recurrent_weight_bytes_per_layer": weights.numel() * weights.element_size()}
 
 
+@torch.inference_mode()
+def batched(predictor: Predictor, texts: list[str], batch: int) -> dict:
+    """Milliseconds per review of passes over ``batch`` of ``texts`` at once (whole passes only; the first is
+    a warm-up, not timed): the whole ``explain_many``, and its tokenizer, recurrent layers and running prediction."""
+    warm_up, *passes = [texts[i:i + batch] for i in range(0, len(texts) - batch + 1, batch)]
+    predictor.explain_many(warm_up)
+    whole = tokenize = layers = running = 0.0
+    model = predictor.model
+    for chunk in passes:
+        start = time.perf_counter()
+        predictor.explain_many(chunk)
+        whole += time.perf_counter() - start
+        start = time.perf_counter()
+        read = [predictor._tokens(t)[0] for t in chunk]
+        tokenize += time.perf_counter() - start
+        ids = torch.zeros(len(read), max(map(len, read)), dtype=torch.long)  # (B, T) right-padded, as explain_many
+        for row, tokens in enumerate(read):
+            ids[row, :len(tokens)] = torch.tensor(predictor.vocab.encode(tokens))
+        start = time.perf_counter()
+        states = model.encode(ids)  # num_layers x (B, T, H)
+        layers += time.perf_counter() - start
+        start = time.perf_counter()
+        model.classifier(model.running_features(model.read_outputs(states)))  # (B, T, 1)
+        running += time.perf_counter() - start
+    n = len(passes) * batch
+    per = lambda seconds: round(seconds * 1000 / n, 2)
+    return {"checkpoint": predictor.name, "batch": batch, "reviews": n, "threads": torch.get_num_threads(),
+            "explain_many_ms_per_review": per(whole), "tokenize_ms_per_review": per(tokenize),
+            "layers_ms_per_review": per(layers), "running_ms_per_review": per(running)}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "default"))
@@ -66,15 +100,26 @@ def main(argv=None) -> int:
     p.add_argument("--data", default=default_data(), help="IMDB archive or folder: its test reviews are read")
     p.add_argument("--tokens", type=int, default=250, help="length of the reviews read (the closest test reviews)")
     p.add_argument("--repeats", type=int, default=30, help="distinct reviews timed")
+    p.add_argument("--batch", type=int, default=0, help="also time passes over this many reviews at once")
+    p.add_argument("--passes", type=int, default=5, help="passes timed with --batch")
     args = p.parse_args(argv)
     if not args.data:
         p.error("no IMDB data: pass --data (the archive or an extracted aclImdb/ folder)")
     from sentiment.data import read_reviews
-    texts = pick_reviews([r.text for r in read_reviews(args.data)["test"]], args.repeats + 1, target_tokens=args.tokens)
+    n = max(args.repeats + 1, args.batch * (args.passes + 1))
+    texts = pick_reviews([r.text for r in read_reviews(args.data)["test"]], n, target_tokens=args.tokens,
+                         candidates=max(2000, 2 * n))
     results = []
-    for folder in (args.checkpoint, args.compare):  # the same reviews for both, in one run
-        results.append(parts(Predictor.load(folder), texts))
+    for folder in [f for f in (args.checkpoint, args.compare) if f]:  # the same reviews for both, in one run
+        predictor = Predictor.load(folder)
+        results.append(parts(predictor, texts[:args.repeats + 1]))
         print(json.dumps(results[-1]), flush=True)
+        if args.batch:
+            shares = batched(predictor, texts[:args.batch * (args.passes + 1)], args.batch)
+            shares["alone_over_in_pass"] = round(results[-1]["explain_p50_ms"] / shares["explain_many_ms_per_review"], 2)
+            print(json.dumps(shares), flush=True)
+    if len(results) < 2:
+        return 0
     a, b = results
     print(json.dumps({"explain_ratio": round(a["explain_p50_ms"] / b["explain_p50_ms"], 3),
                       "layers_ratio": round(sum(a["layers_p50_ms"]) / sum(b["layers_p50_ms"]), 3)}))

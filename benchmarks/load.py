@@ -6,6 +6,7 @@ as the server's, and the server's threads do not slow the clients).
 ``reviews.json`` is a list of texts, at least clients x requests of them: every request is a review no
 one asked before. Prints one JSON object: n, errors, p50_ms, p95_ms, requests_per_s, wall_s.
 ``--mixed`` cycles through /predict, /unit, /step, /path and /compare instead of /predict alone.
+``--client json`` asks the app's plain JSON API (``POST /api/predict``) instead of Gradio's.
 
 Each client speaks Gradio's HTTP API (POST the inputs, then read the answer's event stream: what
 ``curl`` or a thin client does). ``--client gradio`` uses ``gradio_client`` instead, which on a small
@@ -66,6 +67,19 @@ class HttpClient:
         return body
 
 
+class JsonClient:
+    """One user of the app's plain JSON API (``POST /api/predict``): one request, one answer."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def predict(self, text: str, *_, api_name: str = "/predict"):
+        request = urllib.request.Request(f"{self.url}/api/predict", data=json.dumps({"text": text}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return json.loads(response.read())
+
+
 def endpoint_defaults(url: str, names=tuple(ENDPOINTS)) -> dict[str, list]:
     """Each endpoint's declared input defaults, read once from the app."""
     api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")["named_endpoints"]
@@ -77,6 +91,10 @@ def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool 
         raise SystemExit(f"{clients} x {requests} requests need that many distinct reviews; got {len(reviews)}")
     if client == "gradio":
         connections = [Client(url, verbose=False) for _ in range(clients)]
+    elif client == "json":
+        if mixed:
+            raise SystemExit("--mixed asks the page's endpoints; the JSON API has /api/predict alone")
+        connections = [JsonClient(url) for _ in range(clients)]
     else:
         defaults = endpoint_defaults(url)
         connections = [HttpClient(url, defaults) for _ in range(clients)]
@@ -113,8 +131,8 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--requests", type=int, default=10, help="requests each client makes, one after another")
     p.add_argument("--mixed", action="store_true", help="cycle through the page's endpoints, not /predict alone")
-    p.add_argument("--client", choices=("http", "gradio"), default="http",
-                   help="Gradio's HTTP API (default), or gradio_client")
+    p.add_argument("--client", choices=("http", "gradio", "json"), default="http",
+                   help="Gradio's HTTP API (default), gradio_client, or the app's plain JSON API (/api/predict)")
     args = p.parse_args(argv)
     with open(args.reviews, encoding="utf-8") as f:
         reviews = json.load(f)

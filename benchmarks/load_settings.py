@@ -5,9 +5,10 @@
 
 Each setting is a JSON object of environment variables for ``python app.py`` (the limits of the README's
 hosting table, or torch's ``OMP_NUM_THREADS``); ``"APP"`` names another checkout's ``app.py`` to compare
-code as well. For each, one JSON line: the one-client p50, the class's p50 / p95 / requests per second,
-their ratio, and the CPU the server and the clients spent per request (from ``/proc``, Linux only), which
-says whether the cores or the order of the work set the pace.
+code as well; ``"CLIENT": "json"`` asks the plain JSON API (``POST /api/predict``) instead of Gradio's.
+For each, one JSON line: the one-client p50, the class's p50 / p95 / requests per second, their ratio,
+and the CPU the server and the clients spent per request (from ``/proc``, Linux only), which says whether
+the cores or the order of the work set the pace.
 """
 from __future__ import annotations
 
@@ -42,11 +43,12 @@ def measure(setting: dict, checkpoint: Path, reviews: list[str], clients: int, r
     """One app under ``setting``: a one-client baseline, then the class; ``reviews`` are all asked once."""
     env = dict(setting)
     app_file = Path(env.pop("APP", ROOT / "app.py"))
+    kind = env.pop("CLIENT", "http")
     with running_app(checkpoint, None, env=env, app=app_file) as app:
         first_answer(app, reviews[0])
-        one = run_load(app.url, reviews[1:1 + alone], 1, alone)
+        one = run_load(app.url, reviews[1:1 + alone], 1, alone, client=kind)
         server, client = cpu_seconds(app.process.pid), children_cpu()
-        load = run_load(app.url, reviews[1 + alone:], clients, requests)
+        load = run_load(app.url, reviews[1 + alone:], clients, requests, client=kind)
         server, client = cpu_seconds(app.process.pid) - server, children_cpu() - client
     n = max(load["n"], 1)
     return {"setting": setting, "load_1client_p50_ms": round(one["p50_ms"], 1), "load_p50_ms": round(load["p50_ms"], 1),

@@ -1,5 +1,6 @@
-"""Reliability figures: ``python app.py`` under a class of clients, while it trains, over 1,000 requests,
-and labelling a file of 5,000 reviews (``python benchmarks/run.py --only reliability``).
+"""Reliability figures: ``python app.py`` under a class of clients (through Gradio's API, then the plain JSON
+API), while it trains, over 1,000 requests, and labelling a file of 5,000 reviews
+(``python benchmarks/run.py --only reliability``).
 
 The clients run in a process of their own (``benchmarks/load.py``); every request is a review that no
 request among the last few hundred asked about, so the app's small cache of recent answers cannot help.
@@ -36,7 +37,7 @@ class Scale:
     train_run: tuple = ("lstm", 2, 64, 64, 4, 5e-3, 32, 256, 2000, "sample", "maxmean", "classroom")
 
     def reviews_needed(self) -> int:
-        return 1 + self.alone + self.rounds * self.clients * self.requests + self.mixed_first + self.mixed_then + 4 * self.clients * self.requests
+        return 1 + 2 * (self.alone + self.rounds * self.clients * self.requests) + self.mixed_first + self.mixed_then + 4 * self.clients * self.requests
 
 
 def run_load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool = False,
@@ -102,11 +103,13 @@ def pooled(rounds: list[dict], q: float = 95) -> float:
 
 
 def batch_peak(app, url: str, texts: list[str]) -> tuple[float, float, float]:
-    """(idle RSS, peak RSS while /batch labels ``texts`` from a .txt upload, seconds), sampled every 20 ms."""
+    """(idle RSS, peak RSS while /batch labels ``texts`` from a .txt upload, seconds), sampled every 20 ms.
+    Idle is read once the malloc trim has run: freed heap that earlier work (a training run, the load) left
+    untrimmed would otherwise be reused by the file unseen (one run read 0.1 MiB above an idle of 1,100)."""
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "reviews.txt"
         file.write_text("\n".join(t.replace("\n", " ") for t in texts), encoding="utf-8")
-        idle = memory_mb(app.process.pid)["VmRSS"]
+        idle, _ = settled_rss(app.process.pid)
         peak, done = [idle], threading.Event()
 
         def sample():
@@ -150,6 +153,20 @@ def reliability_figures(checkpoint: Path, data, reviews: list[str], long_texts: 
                 record("load_requests_per_s", sum(r["n"] for r in crowd) / sum(r["wall_s"] for r in crowd), "requests/s",
                        **extra),
                 record("load_errors", sum(r["errors"] for r in crowd), "errors", n=sum(r["n"] for r in crowd),
+                       first=next((r["first_error"] for r in crowd if r["first_error"]), None), **extra)]
+        # the same class through the plain JSON API (POST /api/predict): one request, one answer, no page views
+        alone = run_load(app.url, take(scale.alone), 1, scale.alone, client="json")
+        out.append(record("api_load_1client_p50_ms", alone["p50_ms"], "ms", n=alone["n"], reviews="distinct",
+                          note=f"one client, {scale.alone} requests of POST /api/predict, one after another"))
+        crowd = [run_load(app.url, take(CLIENTS * REQUESTS), CLIENTS, REQUESTS, client="json")
+                 for _ in range(scale.rounds)]
+        api_p95 = pooled(crowd)
+        out += [record("api_load_p50_ms", pooled(crowd, 50), "ms", **extra),
+                record("api_load_p95_ms", api_p95, "ms", **extra, ratio_to_1client_p50=round(api_p95 / alone["p50_ms"], 2),
+                       rounds_p95_ms=[round(r["p95_ms"]) for r in crowd]),
+                record("api_load_requests_per_s", sum(r["n"] for r in crowd) / sum(r["wall_s"] for r in crowd),
+                       "requests/s", **extra),
+                record("api_load_errors", sum(r["errors"] for r in crowd), "errors", n=sum(r["n"] for r in crowd),
                        first=next((r["first_error"] for r in crowd if r["first_error"]), None), **extra)]
         mixed = run_load(app.url, take(scale.mixed_first), 10, scale.mixed_first // 10, mixed=True)
         settled, at_once = settled_rss(app.process.pid)

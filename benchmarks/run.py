@@ -186,7 +186,7 @@ def run(args, sizes: Sizes) -> int:
     if "reliability" in groups:
         from benchmarks.reliability import Scale, reliability_figures
         say("reliability: 20 clients at once, the same while the Train tab trains, 1,000 requests, a 5,000-review file")
-        many = figures.pick_reviews(texts, Scale().reviews_needed(), candidates=4000)
+        many = figures.pick_reviews(texts, Scale().reviews_needed(), candidates=6000)
         file_texts = [texts[i] for i in np.random.default_rng(1).permutation(len(texts))[:5000]]
         emit_all(reliability_figures(checkpoint, data, many, file_texts))
     if "classroom" in groups:

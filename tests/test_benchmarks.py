@@ -281,3 +281,13 @@ def test_explain_parts_add_up_and_compare_two_models(tiny_checkpoint, tiny_archi
         assert len(m["layers_p50_ms"]) == 2 and m["explain_p50_ms"] > 0 and m["tokenize_p50_ms"] > 0
         assert m["recurrent_weight_bytes_per_layer"] > 0
     assert ratio["explain_ratio"] > 0 and ratio["layers_ratio"] > 0
+
+
+def test_explain_parts_in_passes_of_several_reviews(tiny_checkpoint, tiny_archive, capsys):
+    from benchmarks import explain_parts
+    assert explain_parts.main(["--checkpoint", str(tiny_checkpoint), "--compare", "", "--tokens", "30",
+                               "--repeats", "3", "--batch", "3", "--passes", "2", "--data", str(tiny_archive)]) == 0
+    alone, shares = [json.loads(line) for line in capsys.readouterr().out.splitlines()]  # one model: no ratio line
+    assert shares["batch"] == 3 and shares["reviews"] == 6 and shares["explain_many_ms_per_review"] > 0
+    assert shares["layers_ms_per_review"] > 0 and shares["tokenize_ms_per_review"] > 0
+    assert shares["alone_over_in_pass"] == round(alone["explain_p50_ms"] / shares["explain_many_ms_per_review"], 2)

@@ -5,7 +5,8 @@ from benchmarks.reliability import Scale, reliability_figures
 
 NAMES = {"load_p50_ms", "load_p95_ms", "load_requests_per_s", "load_errors", "load_1client_p50_ms",
          "train_load_predict_p95_ms", "train_load_tokens_per_s", "train_alone_tokens_per_s", "rss_after_200_mb",
-         "rss_after_1000_mb", "batch_5000_peak_rss_mb"}
+         "rss_after_1000_mb", "batch_5000_peak_rss_mb",
+         "api_load_1client_p50_ms", "api_load_p50_ms", "api_load_p95_ms", "api_load_requests_per_s", "api_load_errors"}
 
 
 def test_the_reliability_figures_from_a_small_run(tiny_checkpoint, tiny_archive):
@@ -17,5 +18,7 @@ def test_the_reliability_figures_from_a_small_run(tiny_checkpoint, tiny_archive)
     assert set(records) == NAMES
     assert records["load_errors"]["value"] == 0
     assert records["load_p95_ms"]["value"] >= records["load_p50_ms"]["value"] > 0
+    assert records["api_load_errors"]["value"] == 0 and records["api_load_errors"]["n"] == scale.rounds * 6
+    assert records["api_load_p95_ms"]["value"] >= records["api_load_p50_ms"]["value"] > 0
     assert records["train_alone_tokens_per_s"]["value"] > 0 and records["train_load_tokens_per_s"]["value"] > 0
     assert records["rss_after_1000_mb"]["value"] > 100 and records["batch_5000_peak_rss_mb"]["reviews"] == 50
