@@ -8,7 +8,9 @@ hosting table, or torch's ``OMP_NUM_THREADS``); ``"APP"`` names another checkout
 code as well; ``"CLIENT": "json"`` asks the plain JSON API (``POST /api/predict``) instead of Gradio's.
 For each, one JSON line: the one-client p50, the class's p50 / p95 / requests per second, their ratio,
 and the CPU the server and the clients spent per request (from ``/proc``, Linux only), which says whether
-the cores or the order of the work set the pace.
+the cores or the order of the work set the pace. ``--training`` then keeps the class asking while a
+Train-tab run trains (the reliability benchmark's run): the p95 during it, its ratio to the p95 without,
+and the run's tokens/s under the load.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
@@ -24,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks.app_server import ROOT, first_answer, running_app  # noqa: E402
 from benchmarks.figures import pick_reviews  # noqa: E402
-from benchmarks.reliability import run_load  # noqa: E402
+from benchmarks.reliability import Scale, load_while_training, pooled, run_load  # noqa: E402
 from benchmarks.run import default_data  # noqa: E402
 
 
@@ -39,23 +42,31 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(setting: dict, checkpoint: Path, reviews: list[str], clients: int, requests: int, alone: int) -> dict:
-    """One app under ``setting``: a one-client baseline, then the class; ``reviews`` are all asked once."""
+def measure(setting: dict, checkpoint: Path, reviews: list[str], clients: int, requests: int, alone: int,
+            training_data=None) -> dict:
+    """One app under ``setting``: a one-client baseline, then the class; ``reviews`` are all asked once.
+    With ``training_data``, the class again (reviews reused) while a Train-tab run trains on it."""
     env = dict(setting)
     app_file = Path(env.pop("APP", ROOT / "app.py"))
     kind = env.pop("CLIENT", "http")
-    with running_app(checkpoint, None, env=env, app=app_file) as app:
+    runs = Path(tempfile.mkdtemp(prefix="bench-runs-"))
+    with running_app(checkpoint, training_data, env={"SENTIMENT_RUNS": str(runs), **env}, app=app_file) as app:
         first_answer(app, reviews[0])
         one = run_load(app.url, reviews[1:1 + alone], 1, alone, client=kind)
         server, client = cpu_seconds(app.process.pid), children_cpu()
         load = run_load(app.url, reviews[1 + alone:], clients, requests, client=kind)
         server, client = cpu_seconds(app.process.pid) - server, children_cpu() - client
+        if training_data:
+            run, rounds = load_while_training(app.url, runs, reviews[1 + alone:], Scale(clients, requests))
     n = max(load["n"], 1)
     return {"setting": setting, "load_1client_p50_ms": round(one["p50_ms"], 1), "load_p50_ms": round(load["p50_ms"], 1),
             "load_p95_ms": round(load["p95_ms"], 1), "p95_over_1client_p50": round(load["p95_ms"] / one["p50_ms"], 1),
             "load_requests_per_s": round(load["requests_per_s"], 1), "load_errors": load["errors"],
             "server_cpu_ms_per_request": round(server / n * 1000, 1),
-            "clients_cpu_ms_per_request": round(client / n * 1000, 1)}
+            "clients_cpu_ms_per_request": round(client / n * 1000, 1)} | ({
+        "train_load_p95_ms": round(pooled(rounds), 1), "train_load_over_load_p95": round(pooled(rounds) / load["p95_ms"], 2),
+        "train_load_errors": sum(r["errors"] for r in rounds), "train_load_tokens_per_s": round(run["tokens_per_s"])}
+        if training_data else {})
 
 
 def main(argv=None) -> int:
@@ -67,6 +78,7 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--requests", type=int, default=20, help="requests each client makes")
     p.add_argument("--alone", type=int, default=20, help="requests of the one-client baseline")
+    p.add_argument("--training", action="store_true", help="then the class again while a Train-tab run trains")
     args = p.parse_args(argv)
     if not args.data:
         p.error("no IMDB data: pass --data (the archive or an extracted aclImdb/ folder)")
@@ -77,7 +89,8 @@ def main(argv=None) -> int:
     reviews = pick_reviews(texts, per_app * len(settings), candidates=max(2000, 2 * per_app * len(settings)))
     for k, setting in enumerate(settings):
         print(json.dumps(measure(setting, Path(args.checkpoint), reviews[k * per_app:(k + 1) * per_app],
-                                 args.clients, args.requests, args.alone)), flush=True)
+                                 args.clients, args.requests, args.alone, args.data if args.training else None)),
+              flush=True)
     return 0
 
 

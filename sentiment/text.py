@@ -122,6 +122,16 @@ def is_corpus_file(path) -> bool:
     return Path(path).suffix == ".npz" and Path(path).is_file()
 
 
+def corpus_cache_file(data_path, lowercase: bool = True, keep_html: bool = False) -> Path:
+    """Where ``tokenize_corpus`` caches the tokens of the data set at ``data_path`` with these settings."""
+    import spacy
+
+    settings = [data_fingerprint(Path(data_path)), lowercase, spacy.__version__, CLEANUP_VERSION] + (
+        ["keep_html"] if keep_html else [])
+    key = hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:16]
+    return cache_dir() / "tokens" / f"imdb-{key}.npz"
+
+
 def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, progress=None,
                     keep_html: bool = False) -> Corpus:
     """Read and tokenize the data set at ``data_path``; reuse the on-disk cache when it matches.
@@ -130,12 +140,7 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     """
     if is_corpus_file(data_path):
         return load_corpus_file(data_path, lowercase, keep_html)
-    import spacy
-
-    settings = [data_fingerprint(Path(data_path)), lowercase, spacy.__version__, CLEANUP_VERSION] + (
-        ["keep_html"] if keep_html else [])
-    key = hashlib.sha1(json.dumps(settings).encode()).hexdigest()[:16]
-    cache_file = cache_dir() / "tokens" / f"imdb-{key}.npz"
+    cache_file = corpus_cache_file(data_path, lowercase, keep_html)
     if use_cache and cache_file.exists():
         try:
             return _load_corpus(cache_file)[0]

@@ -113,3 +113,27 @@ def test_the_status_says_which_kind_of_epoch_is_running():
     assert "Next-word epoch 1 of 2, batch 5 of 10" in train_tab.status_text(snapshot)
     snapshot.progress = Progress(2, 5, 10, 0.4)
     assert "Epoch 2 of 3, batch 5 of 10" in train_tab.status_text(snapshot)
+
+
+def test_the_status_says_whether_the_data_is_tokenized_now_or_read_from_the_cache(tiny_files, tmp_path):
+    from sentiment.text import tokenize_corpus
+    from sentiment.train import TrainConfig
+    from tests.conftest import write_archive
+    first = next(name for name in tiny_files if name.endswith(".txt") and "/pos/" in name)
+    archive = write_archive(tmp_path / "fresh.tar.gz", {**tiny_files, first: "A review no other test has read."})
+    cfg = TrainConfig()
+    assert "for the first time" in training_job.reading_message(archive, cfg)
+    tokenize_corpus(archive, lowercase=cfg.lowercase, keep_html=cfg.keep_html)
+    assert training_job.reading_message(archive, cfg) == f"Reading {archive} (tokenized before)"
+    cased = training_job.reading_message(archive, TrainConfig(lowercase=False))  # other settings: another cache
+    assert "for the first time" in cased
+
+
+def test_the_data_line_counts_reviews_apart_from_the_windows_and_pairs_made_of_them(tiny_archive):
+    from sentiment.train import TrainConfig, prepare_data
+    plain = prepare_data(tiny_archive, TrainConfig(vocab_size=200, min_freq=1))
+    assert training_job.data_summary(plain).startswith("72 training reviews, 8 validating")
+    extras = prepare_data(tiny_archive, TrainConfig(vocab_size=200, min_freq=1, windows=2), for_training=True)
+    assert len(extras.train) > 72 + 72  # the reviews, then two windows of each (and any negation pairs)
+    line = training_job.data_summary(extras)
+    assert line.startswith(f"72 training reviews (and {len(extras.train) - 72:,} windows and negation pairs")

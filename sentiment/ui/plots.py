@@ -14,6 +14,7 @@ float32 bytes, which shortens every answer of the app (figures: README, Performa
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -224,10 +225,10 @@ def ladder_figure(ladder: dict) -> go.Figure:
     names = [r["change"] if r else None for r in (modes.get("quick") or modes.get("full") or {"rungs": []})["rungs"]]
     for mode in modes.values():
         names = [n or (r["change"] if r else f"rung {k}") for k, (n, r) in enumerate(zip(names, mode["rungs"]))]
-    labels = [f"{k}. {n}" for k, n in enumerate(names)]
+    # rung names wrapped under their bars, not slanted (slanted, the last ran off the chart's right edge)
+    labels = ["<br>".join(textwrap.wrap(f"{k}. {n}".replace("`", ""), 12)) for k, n in enumerate(names)]
     data = []
-    for mode, title in (("full", "full run: test accuracy (25,000 reviews)"),
-                        ("quick", "quick run: test accuracy (a subset, fewer epochs)")):
+    for mode, title in (("full", "full run (test: 25,000 reviews)"), ("quick", "quick run (a subset, fewer epochs)")):
         if mode not in modes:
             continue
         rungs = modes[mode]["rungs"]
@@ -236,12 +237,13 @@ def ladder_figure(ladder: dict) -> go.Figure:
                      "hovertemplate": "%{x}<br>%{y:.1%}<extra>" + mode + "</extra>"})
     if "quick" in modes:
         rungs = modes["quick"]["rungs"]
-        data.append({"type": "scatter", "mode": "lines+markers", "name": "quick run: training time (s)", "yaxis": "y2",
+        data.append({"type": "scatter", "mode": "lines+markers", "name": "quick run: seconds to train", "yaxis": "y2",
                      "x": labels, "y": [round(r["train_seconds"]) if r else None for r in rungs],
                      "hovertemplate": "%{x}<br>%{y} s to train<extra>quick</extra>"})
     shapes = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": ladder.get("published_homework", 0.742),
                "y1": ladder.get("published_homework", 0.742), "line": {"dash": "dash", "color": "grey"}}]
-    layout = {"barmode": "group", "height": 500, "margin": {"l": 50, "r": 60, "t": 90, "b": 170},
+    layout = {"barmode": "group", "height": 500, "margin": {"l": 50, "r": 60, "t": 90, "b": 110},
+              "xaxis": {"tickangle": 0, "tickfont": {"size": 11}},
               "title": {"text": "From the homework to the 512-unit LSTM: test accuracy per rung", "y": 0.98,
                         "yanchor": "top"},
               "yaxis": {"title": {"text": "test accuracy"}, "range": [0.4, 1.0], "tickformat": ".0%"},

@@ -27,8 +27,9 @@ import numpy as np
 import torch
 
 from ..checkpoint import load_checkpoint, write_metrics
-from ..data import resolve_data_path
+from ..data import DataError, resolve_data_path
 from ..pretrain import PretrainProgress
+from ..text import corpus_cache_file, is_corpus_file
 from ..train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, resolve_device, train
 from . import limits, serving
 from .models import runs_dir
@@ -54,6 +55,27 @@ def training_policy() -> tuple[bool, int | None]:
     if cap and not (cap.isdigit() and int(cap) >= MIN_TRAIN):
         raise ValueError(f"{ENV_MAX_TRAIN} must be a whole number of reviews, at least {MIN_TRAIN}; got {cap!r}")
     return switch == "on", int(cap) if cap else None
+
+
+def reading_message(data, cfg: TrainConfig) -> str:
+    """The status line while the data is read: tokenized the first time (the full archive's 50,000 reviews take
+    about a minute on 2 cores), from the cache after that."""
+    try:
+        cached = is_corpus_file(data) or corpus_cache_file(data, cfg.lowercase, cfg.keep_html).exists()
+    except (OSError, DataError):  # the reading itself says what is wrong with the data
+        return f"Reading {data}"
+    if cached:
+        return f"Reading {data} (tokenized before)"
+    return (f"Reading and tokenizing {data} for the first time (the full IMDB archive's 50,000 reviews take about "
+            "a minute; later runs read the cache)")
+
+
+def data_summary(prepared) -> str:
+    """The run's data in one line: its reviews, what the recipe made of them, validation, the vocabulary."""
+    reviews = prepared.n_reviews if prepared.n_reviews is not None else len(prepared.train)
+    made = len(prepared.train) - reviews  # the recipe's windows and negation pairs, after the reviews
+    return (f"{reviews:,} training reviews" + (f" (and {made:,} windows and negation pairs made of them)" if made else "")
+            + f", {len(prepared.val):,} validating, a vocabulary of {len(prepared.vocab):,}")
 
 
 @dataclass
@@ -134,10 +156,9 @@ class TrainingJob:
         request, cfg = self.request, self.request.cfg
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
-            self._update(stage=f"Reading {data} (the first time, tokenizing 50,000 reviews takes about a minute)")
+            self._update(stage=reading_message(data, cfg))
             prepared = prepare_data(data, cfg, for_training=True)
-            self._update(data=f"{len(prepared.train):,} training reviews, {len(prepared.val):,} validating, "
-                              f"a vocabulary of {len(prepared.vocab):,}")
+            self._update(data=data_summary(prepared))
             def stop() -> bool:  # polled between batches: first give way to the requests being answered
                 serving.give_way()
                 return self._stop.is_set()

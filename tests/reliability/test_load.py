@@ -57,6 +57,10 @@ def test_load_under_a_host_setting_prints_the_figures_and_the_cpu_per_request(ti
                                str(tiny_archive), "--clients", "3", "--requests", "2", "--alone", "3"]) == 0
     api = json.loads(capsys.readouterr().out)  # the plain JSON API (POST /api/predict) under the same load
     assert api["load_errors"] == 0 and api["load_p95_ms"] >= api["load_p50_ms"] > 0
+    assert load_settings.main(["--training", "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_archive),
+                               "--clients", "2", "--requests", "2", "--alone", "2"]) == 0
+    during = json.loads(capsys.readouterr().out)  # the class again while a Train-tab run trains
+    assert during["train_load_errors"] == 0 and during["train_load_p95_ms"] > 0 and during["train_load_tokens_per_s"] > 0
     assert row["setting"] == {"OMP_NUM_THREADS": "1", "SENTIMENT_PREDICT_BATCH": "2"} and row["load_errors"] == 0
     assert row["load_p95_ms"] >= row["load_p50_ms"] > 0 and row["load_1client_p50_ms"] > 0
     assert row["server_cpu_ms_per_request"] > 0 and row["clients_cpu_ms_per_request"] > 0
