@@ -99,3 +99,16 @@ def test_too_many_waiting_is_refused_with_503():
     with pytest.raises(rest.ApiError) as refused:
         rest.Batcher(max_batch=4, max_waiting=0).submit("default", "text", False)
     assert refused.value.status == 503 and "Too busy" in refused.value.message
+
+
+def test_an_unreadable_model_is_a_500_with_a_reason_and_the_worker_goes_on(api, monkeypatch):
+    from sentiment.checkpoint import CheckpointError
+
+    def broken(name):
+        raise CheckpointError("model.safetensors does not match its sha256 in config.json")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rest, "get_predictor", broken)
+        answer = api.post("/api/predict", json={"text": "A fine film."})
+    assert answer.status_code == 500 and "cannot be read" in answer.json()["error"] and "sha256" in answer.json()["error"]
+    assert api.post("/api/predict", json={"text": "A fine film."}).status_code == 200  # the next request is answered
