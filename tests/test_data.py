@@ -90,3 +90,23 @@ def test_tokenized_corpus_is_cached(tiny_archive, monkeypatch):
     assert second.tokens("train", 3) == first.tokens("train", 3)
     assert (second.splits["test"].labels == first.splits["test"].labels).all()
     assert "<br" not in " ".join(first.types)
+
+
+def test_the_tokenizer_is_renewed_once_it_holds_too_many_words(monkeypatch):
+    from sentiment import text
+    first = text._spacy_tokenizer()
+    monkeypatch.setattr(text, "MAX_WORDS", len(first.vocab) + 50)
+    words = " ".join(f"zqx{i}word" for i in range(100))  # 100 words spaCy has never met
+    assert text.tokenize(words)[:2] == ["zqx0word", "zqx1word"]
+    assert len(first.vocab) > text.MAX_WORDS and text._spacy_tokenizer() is not first  # renewed on the next call
+    assert len(text._spacy_tokenizer().vocab) < text.MAX_WORDS
+    assert text.tokenize("Not bad at all.") == ["not", "bad", "at", "all", "."]
+
+
+def test_tokenizer_memory_prints_the_words_kept_and_a_fresh_start(tiny_archive, capsys):
+    import json
+    from benchmarks import tokenizer_memory
+    assert tokenizer_memory.main(["--data", str(tiny_archive), "--reviews", "40", "--every", "20"]) == 0
+    *rows, fresh = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["reviews"] for r in rows] == [0, 20, 40] and rows[0]["words"] < rows[-1]["words"]
+    assert fresh["fresh_tokenizer"] and fresh["words"] < rows[-1]["words"] and fresh["rss_mb"] > 0
