@@ -70,3 +70,15 @@ def test_the_objects_of_the_built_app_are_kept_out_of_later_collections():
     frozen, young, collected = out.stdout.split()
     assert int(frozen) > 100_000 > 10 * int(young)  # a full collection no longer walks the app's objects...
     assert collected == "True"  # ...and still frees what requests leave
+
+
+def test_trace_memory_prints_what_python_keeps_over_the_requests(tiny_checkpoint, tiny_archive):
+    import json
+    out = subprocess.run([sys.executable, "benchmarks/trace_memory.py", "--warm", "10", "--trace-warm", "10", "--requests", "20", "--top", "3",
+                          "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_archive)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, *stacks = out.stdout.split("\n", 1)
+    row = json.loads(first)
+    assert row["requests"] == 20 and row["errors"] == 0 and len(row["by_file"]) <= 3
+    assert "rss_growth_mb" in row and "traced_growth_mb" in row and "tracer_growth_mb" in row and "MiB in" in stacks[0]
