@@ -26,7 +26,7 @@ LIMITS: dict[str, tuple] = {
     "SENTIMENT_QUEUE_SIZE": (64, "requests waiting in the queue; more are refused with “too busy”, not kept waiting"),
     "SENTIMENT_CONCURRENCY": (2, "requests of one kind (e.g. Predict) computed at once; the rest wait in the queue"),
     "SENTIMENT_PREDICT_BATCH": (8, "Predict requests waiting together that are answered in one pass of the model"),
-    "SENTIMENT_API_BATCH": (20, "the same for the JSON API's `/api/predict` (no page views to build: larger passes pay)"),
+    "SENTIMENT_API_BATCH": (20, "the same for the JSON API's `/api/predict`"),
     "SENTIMENT_MAX_UPLOAD_MB": (20, "size of an uploaded file"),
     "SENTIMENT_MAX_ROWS": (5000, "reviews labelled from one file (later rows are left out, with a notice)"),
     "SENTIMENT_KEEP_RUNS": (20, "Train-tab runs kept on disk; the oldest go first"),
