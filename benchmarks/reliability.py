@@ -129,6 +129,26 @@ def batch_peak(app, url: str, texts: list[str]) -> tuple[float, float, float]:
     return idle, max(peak), seconds
 
 
+def class_load(out: list, url: str, take, scale: Scale, prefix: str, endpoint: str, client: str) -> float:
+    """One client alone, then ``scale.rounds`` rounds of the class, through ``client``: their records, named
+    ``prefix``_..., appended to ``out``; returns the class's pooled p95."""
+    CLIENTS, REQUESTS = scale.clients, scale.requests
+    alone = run_load(url, take(scale.alone), 1, scale.alone, client=client)
+    out.append(record(f"{prefix}_1client_p50_ms", alone["p50_ms"], "ms", n=alone["n"], reviews="distinct",
+                      note=f"one client, {scale.alone} requests of {endpoint}, one after another"))
+    crowd = [run_load(url, take(CLIENTS * REQUESTS), CLIENTS, REQUESTS, client=client) for _ in range(scale.rounds)]
+    p95 = pooled(crowd)
+    extra = dict(clients=CLIENTS, requests_each=REQUESTS, rounds=scale.rounds, reviews="distinct")
+    out += [record(f"{prefix}_p50_ms", pooled(crowd, 50), "ms", **extra),
+            record(f"{prefix}_p95_ms", p95, "ms", **extra, ratio_to_1client_p50=round(p95 / alone["p50_ms"], 2),
+                   rounds_p95_ms=[round(r["p95_ms"]) for r in crowd]),
+            record(f"{prefix}_requests_per_s", sum(r["n"] for r in crowd) / sum(r["wall_s"] for r in crowd),
+                   "requests/s", **extra),
+            record(f"{prefix}_errors", sum(r["errors"] for r in crowd), "errors", n=sum(r["n"] for r in crowd),
+                   first=next((r["first_error"] for r in crowd if r["first_error"]), None), **extra)]
+    return p95
+
+
 def reliability_figures(checkpoint: Path, data, reviews: list[str], long_texts: list[str],
                         env: dict | None = None, scale: Scale = Scale(),
                         compare_serving_first: bool = True) -> list[dict]:
@@ -141,33 +161,9 @@ def reliability_figures(checkpoint: Path, data, reviews: list[str], long_texts: 
         first_answer(app, reviews[0])
         pool = iter(reviews[1:])
         take = lambda n: [next(pool) for _ in range(n)]
-        alone = run_load(app.url, take(scale.alone), 1, scale.alone)
-        out.append(record("load_1client_p50_ms", alone["p50_ms"], "ms", n=alone["n"], reviews="distinct",
-                          note=f"one client, {scale.alone} requests of /predict, one after another"))
-        crowd = [run_load(app.url, take(CLIENTS * REQUESTS), CLIENTS, REQUESTS) for _ in range(scale.rounds)]
-        load_p95 = pooled(crowd)
-        extra = dict(clients=CLIENTS, requests_each=REQUESTS, rounds=scale.rounds, reviews="distinct")
-        out += [record("load_p50_ms", pooled(crowd, 50), "ms", **extra),
-                record("load_p95_ms", load_p95, "ms", **extra, ratio_to_1client_p50=round(load_p95 / alone["p50_ms"], 2),
-                       rounds_p95_ms=[round(r["p95_ms"]) for r in crowd]),
-                record("load_requests_per_s", sum(r["n"] for r in crowd) / sum(r["wall_s"] for r in crowd), "requests/s",
-                       **extra),
-                record("load_errors", sum(r["errors"] for r in crowd), "errors", n=sum(r["n"] for r in crowd),
-                       first=next((r["first_error"] for r in crowd if r["first_error"]), None), **extra)]
+        load_p95 = class_load(out, app.url, take, scale, "load", "/predict", "http")
         # the same class through the plain JSON API (POST /api/predict): one request, one answer, no page views
-        alone = run_load(app.url, take(scale.alone), 1, scale.alone, client="json")
-        out.append(record("api_load_1client_p50_ms", alone["p50_ms"], "ms", n=alone["n"], reviews="distinct",
-                          note=f"one client, {scale.alone} requests of POST /api/predict, one after another"))
-        crowd = [run_load(app.url, take(CLIENTS * REQUESTS), CLIENTS, REQUESTS, client="json")
-                 for _ in range(scale.rounds)]
-        api_p95 = pooled(crowd)
-        out += [record("api_load_p50_ms", pooled(crowd, 50), "ms", **extra),
-                record("api_load_p95_ms", api_p95, "ms", **extra, ratio_to_1client_p50=round(api_p95 / alone["p50_ms"], 2),
-                       rounds_p95_ms=[round(r["p95_ms"]) for r in crowd]),
-                record("api_load_requests_per_s", sum(r["n"] for r in crowd) / sum(r["wall_s"] for r in crowd),
-                       "requests/s", **extra),
-                record("api_load_errors", sum(r["errors"] for r in crowd), "errors", n=sum(r["n"] for r in crowd),
-                       first=next((r["first_error"] for r in crowd if r["first_error"]), None), **extra)]
+        class_load(out, app.url, take, scale, "api_load", "POST /api/predict", "json")
         mixed = run_load(app.url, take(scale.mixed_first), 10, scale.mixed_first // 10, mixed=True)
         settled, at_once = settled_rss(app.process.pid)
         out.append(record("rss_after_200_mb", settled, "MiB", errors=mixed["errors"], at_once_mb=at_once,

@@ -32,6 +32,11 @@ def model_choices() -> dict[str, Path]:
     return {**shipped, **runs}
 
 
+def default_model() -> str | None:
+    """The model a request that names none gets: the first available ("default" when it is shipped)."""
+    return next(iter(model_choices()), None)
+
+
 _lock = threading.Lock()
 _loaded: OrderedDict[tuple[str, float], Predictor] = OrderedDict()  # least recently used first
 

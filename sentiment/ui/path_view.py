@@ -10,8 +10,8 @@ import torch
 
 from ..path import FILE, load_path_axis, review_path
 from . import plots, serving
-from .models import model_choices
-from .predict_tab import _default_model, _explain, _load, clean_input
+from .models import default_model, model_choices
+from .predict_tab import _explain, _load, clean_input
 
 
 def path(text: str, model_name: str | None = None, second: str | None = None):
@@ -20,7 +20,7 @@ def path(text: str, model_name: str | None = None, second: str | None = None):
     reviews = [r for r in (clean_input(text), clean_input(second)) if r.strip()]
     if predictor is None or not clean_input(text).strip():
         return problem or "Type a review to draw its path.", None
-    folder = model_choices().get(model_name or _default_model() or "")
+    folder = model_choices().get(model_name or default_model() or "")
     axis = load_path_axis(folder) if folder else None
     paths = {}
     for k, review in enumerate(reviews):

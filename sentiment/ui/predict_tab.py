@@ -27,7 +27,7 @@ from ..text import split_lines
 from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
 from . import limits, plots, serving, training_job
-from .models import checkpoints_dir, get_predictor, model_choices, runs_dir
+from .models import checkpoints_dir, default_model, get_predictor, model_choices, runs_dir
 
 BATCH_CHUNK = 256  # an uploaded file is labelled this many reviews at a time: memory stays flat for any length
 # reviews per forward pass when labelling a file: on 2 CPU cores, 16 at a time peaked 191-331 MiB above idle
@@ -91,13 +91,9 @@ def _explain(predictor: Predictor, text: str) -> Explanation:
     return _remember(predictor, text, predictor.explain(text))
 
 
-def _default_model() -> str | None:
-    return next(iter(model_choices()), None)
-
-
 def _load(model_name: str | None) -> tuple[Predictor | None, str]:
     """The Predictor for ``model_name`` (default: the first available), or None and a message why not."""
-    name = model_name or _default_model()
+    name = model_name or default_model()
     if name is None:
         return None, f"No model yet: no checkpoints in {checkpoints_dir()} or {runs_dir()}. Train one in the Train tab."
     try:
@@ -123,7 +119,7 @@ def explained(text: str | None, model_name: str | None) -> tuple[Predictor | Non
 
 def _unit_table(model_name: str | None) -> dict | None:
     """The model's units.json, read again only when the file changes; None when it has none."""
-    path = model_choices().get(model_name or _default_model() or "")
+    path = model_choices().get(model_name or default_model() or "")
     if path is None or not (path / UNITS_FILE).exists():
         return None
     return _cached_units(path, (path / UNITS_FILE).stat().st_mtime)
@@ -389,7 +385,7 @@ def _under(path: Path, folder: Path) -> bool:
 
 
 def units_status_text(model_name: str | None) -> str:
-    path = model_choices().get(model_name or _default_model() or "")
+    path = model_choices().get(model_name or default_model() or "")
     if path is None or _unit_table(model_name) is not None:
         return ""
     if _under(path, runs_dir()) and not _under(path, checkpoints_dir()):

@@ -30,7 +30,8 @@ from starlette.routing import Route
 from ..checkpoint import CheckpointError
 from ..predict import MAX_CHARS, Explanation
 from . import limits, serving
-from .models import get_predictor, model_choices
+from .models import default_model, get_predictor, model_choices
+from .predict_tab import clean_input  # the Predict tab's cleaning: odd bytes out, cut to what is read
 
 MAX_BODY = 4 * MAX_CHARS + 1024  # bytes: the longest review the model reads, 4 bytes a character, and the rest
 
@@ -126,11 +127,10 @@ def parse(body: bytes) -> tuple[str, str, bool]:
         raise ApiError(400, 'The body must be JSON in UTF-8, e.g. {"text": "Not bad at all."}') from None
     if not isinstance(asked, dict) or not isinstance(asked.get("text"), str):
         raise ApiError(400, 'The body must be a JSON object with a "text" string, e.g. {"text": "Not bad at all."}')
-    model = asked.get("model") or next(iter(model_choices()), None)
+    model = asked.get("model") or default_model()
     if not isinstance(model, str):
         raise ApiError(404 if model is None else 400, "No model to read with." if model is None
                        else '"model" must be a name from /api/models.')
-    from .predict_tab import clean_input  # the Predict tab's cleaning: odd bytes out, cut to what is read
     text = clean_input(asked["text"])
     if not text.strip():
         raise ApiError(422, "The review is empty: send some text to read.")
