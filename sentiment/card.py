@@ -43,10 +43,11 @@ def model_card(directory) -> str:
                  f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
                  f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                  f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
-        ("Training", _pretraining(t, metrics) + f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
+        ("Training", (f"started from the weights of `{t['init_from']}` (fine-tuning); then " if t.get("init_from") else "")
+                     + _pretraining(t, metrics) + f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
                                    f"peak lr {t.get('lr')}, warm-up then cosine decay")
                      + f", batch {t.get('batch_size')}, "
-                     f"{t.get('epochs')} epochs"
+                     f"{t.get('epochs')} epoch{'' if t.get('epochs') == 1 else 's'}"
                      + (f" (stopped after epoch {len(epochs)})" if t.get("epochs") and 0 < len(epochs) < t["epochs"] else "")
                      + ", "
                      + ("orthogonal start of the recurrent weights, " if m.get("recurrent_init") == "orthogonal" else "")

@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
-                      "temperature_from"):
+                      "temperature_from", "init_from"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
                        default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "))
@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--temperature-from", default=None,
                    help="with --val-fraction 0: take the calibration temperature of this checkpoint, the same "
                         "recipe trained with validation reviews (a run on every review has none to fit it on)")
+    t.add_argument("--init-from", default=None,
+                   help="a checkpoint folder to start from (fine-tuning): its weights and its vocabulary; its model "
+                        "settings must be this run's (a --preset of its recipe gives them)")
     t.add_argument("--max-train", type=int, default=None, help="train on only N reviews (a quick demo)")
     t.add_argument("--cased", action=argparse.BooleanOptionalAction, default=False,
                    help="keep case (default: lowercase tokens)")

@@ -32,7 +32,7 @@ from .data import DataError
 from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
 from .negation import negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
-from .checkpoint import CheckpointError, atomic_write, save_checkpoint, weights_digest, write_metrics
+from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
 from .text import tokenize_corpus
 from .vocab import Vocab
@@ -70,6 +70,7 @@ class TrainConfig:
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
+    init_from: str | None = None  # a checkpoint folder whose weights and vocabulary this run starts from (fine-tuning)
 
     def __post_init__(self):
         positive = ("epochs", "batch_size", "max_len", "vocab_size")
@@ -110,6 +111,9 @@ class TrainConfig:
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
             raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
+        if self.init_from and self.pretrain_epochs:
+            raise ValueError("init_from starts from trained weights; next-word pretraining (pretrain_epochs) would "
+                             "start them over: use one or the other")
         if self.temperature_from and self.val_fraction > 0:
             raise ValueError("temperature_from is for runs without validation (val_fraction 0); this run fits "
                              "its own temperature on its validation reviews")
@@ -453,10 +457,14 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         raise CheckpointError(f"No teacher checkpoint at {cfg.teacher}: expected a folder holding config.json "
                               "(e.g. --teacher checkpoints/large).")
     calibration = borrowed_calibration(cfg.temperature_from) if cfg.temperature_from else None  # fail fast
+    start = initial_weights(cfg.init_from, model_options) if cfg.init_from and not state else None  # fail fast too
     if prepared is None:
         yield Stage(f"Preparing data from {data_path}")
-        prepared = prepare_data(data_path, cfg, progress=progress, for_training=True,
-                                vocab=Vocab.from_json((resume_dir / "vocab.json").read_text()) if state else None)
+        vocab = Vocab.from_json((resume_dir / "vocab.json").read_text()) if state else start[1] if start else None
+        prepared = prepare_data(data_path, cfg, progress=progress, for_training=True, vocab=vocab)
+    if start and prepared.vocab.itos != start[1].itos:
+        raise ValueError(f"the data given was prepared with another vocabulary than {cfg.init_from}'s, "
+                         "which a run that starts from its weights must keep")
     validated = len(prepared.val) > 0
     n_reviews = prepared.n_reviews if prepared.n_reviews is not None else len(prepared.train)
     yield Stage(f"Training on {device.type.upper()}: {n_reviews} reviews"
@@ -467,6 +475,9 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
 
     torch.manual_seed(cfg.seed)
     model = SentimentRNN(ModelConfig(vocab_size=len(prepared.vocab), **model_options)).to(device)
+    if start:
+        model.load_state_dict(start[0].state_dict())
+        yield Stage(f"Starting from the weights of {cfg.init_from}")
     pretrained: list[dict] = []
     if cfg.pretrain_epochs and not state:  # a resumed run's weights already hold it
         reviews = prepared.train.subset(np.arange(n_reviews))  # the reviews' own text, not windows or pairs
@@ -546,6 +557,24 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             break
     yield Done(str(out_dir), best_epoch, best_val if best_epoch and validated else None, stopped,
                time.perf_counter() - wall_start, history)
+
+
+def initial_weights(init_from, model_options: dict) -> tuple[SentimentRNN, Vocab]:
+    """(model, vocabulary) of the checkpoint a run starts from (``init_from``), which must have the run's model
+    options; its vocabulary is the run's, so that every weight keeps its word."""
+    model, vocab, config, _ = load_checkpoint(resolve_checkpoint(init_from))
+    theirs = {k: v for k, v in config["model"].items() if k != "vocab_size"}
+    ours = ModelConfig(vocab_size=1, **model_options).to_dict()
+    ours.pop("vocab_size")
+    differ = {k: (theirs.get(k), v) for k, v in ours.items() if theirs.get(k) != v}
+    if differ:
+        raise ValueError(f"cannot start from {init_from}: its model differs from this run's in "
+                         + ", ".join(f"{k} ({a} there, {b} here)" for k, (a, b) in differ.items()))
+    temperature = (config.get("calibration") or {}).get("temperature", 1.0)
+    with torch.no_grad():  # the weights as trained: loading divided the classifier by the calibration temperature
+        model.classifier.weight.mul_(temperature)
+        model.classifier.bias.mul_(temperature)
+    return model, vocab
 
 
 def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, average: AveragedModel | None, state: dict) -> None:

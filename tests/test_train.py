@@ -1,5 +1,6 @@
 import json
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -212,3 +213,32 @@ def test_a_second_training_into_the_same_folder_is_refused(tiny_archive, tmp_pat
     assert not (tmp_path / "run" / ".training.lock").exists()
     (tmp_path / "run" / ".training.lock").write_text("999999999")  # left by a process that died
     assert isinstance(list(train(tiny_archive, OPTIONS, TrainConfig(epochs=1, **CFG), tmp_path / "run"))[-1], Done)
+
+
+def test_a_run_can_start_from_a_checkpoints_weights_and_keeps_its_vocabulary(tiny_archive, tiny_checkpoint, tmp_path):
+    start = Predictor.load(tiny_checkpoint)
+    options = {k: v for k, v in start.model.config.to_dict().items() if k != "vocab_size"}
+    cfg = TrainConfig(epochs=1, batch_size=16, lr=1e-9, vocab_size=50, min_freq=1, max_len=40, val_fraction=0.0,
+                      init_from=str(tiny_checkpoint))  # a vocabulary of 50 would be built without it
+    events = list(train(tiny_archive, options, cfg, tmp_path / "tuned"))
+    assert any(getattr(e, "message", "") == f"Starting from the weights of {tiny_checkpoint}" for e in events)
+    tuned = Predictor.load(tmp_path / "tuned")
+    assert tuned.vocab.itos == start.vocab.itos
+    from sentiment.card import model_card
+    assert f"started from the weights of `{tiny_checkpoint}` (fine-tuning)" in model_card(tmp_path / "tuned")
+    texts = ["a wonderful film", "dull and boring , awful", "the plot was fine"]
+    # a learning rate of 1e-9 leaves the weights as they were, so the logits differ only by the calibration
+    # temperature the start's own validation gave it (this run has none: it keeps the raw logits)
+    t = json.loads((tiny_checkpoint / "config.json").read_text())["calibration"]["temperature"]
+    assert torch.allclose(torch.tensor(tuned.logits(texts)), torch.tensor(start.logits(texts)) * t, atol=1e-4)
+    list(train(tiny_archive, options, replace(cfg, init_from=None), tmp_path / "fresh"))  # the same run, fresh weights
+    fresh = Predictor.load(tmp_path / "fresh")
+    assert not torch.allclose(torch.tensor(fresh.logits(texts)), torch.tensor(start.logits(texts)) * t, atol=1e-2)
+
+
+def test_a_checkpoint_to_start_from_must_have_the_runs_model(tiny_archive, tiny_checkpoint, tmp_path):
+    with pytest.raises(ValueError, match=r"hidden_size \(12 there, 24 here\)"):
+        list(train(tiny_archive, {"cell": "lstm", "embed_dim": 16, "hidden_size": 24},
+                   TrainConfig(epochs=1, init_from=str(tiny_checkpoint), **CFG), tmp_path / "run"))
+    with pytest.raises(ValueError, match="one or the other"):
+        TrainConfig(init_from=str(tiny_checkpoint), pretrain_epochs=1)
