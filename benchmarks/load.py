@@ -98,14 +98,14 @@ def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool 
     else:
         defaults = endpoint_defaults(url)
         connections = [HttpClient(url, defaults) for _ in range(clients)]
-    seconds, errors, lock = [], [], threading.Lock()
+    seconds, starts, errors, lock = [], [], [], threading.Lock()
     names = list(ENDPOINTS) if mixed else ["/predict"]
 
     def user(k: int) -> None:
         for i in range(requests):
             text = reviews[k * requests + i]
             name = names[(k + i) % len(names)]
-            start = time.perf_counter()
+            start, began = time.perf_counter(), time.time()
             try:
                 connections[k].predict(*ENDPOINTS[name](text), api_name=name)
             except Exception as err:  # noqa: BLE001 - any failure is what this counts
@@ -114,6 +114,7 @@ def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool 
                 continue
             with lock:
                 seconds.append(time.perf_counter() - start)
+                starts.append(round(began, 3))
 
     threads = [threading.Thread(target=user, args=(k,)) for k in range(clients)]
     wall = run_all(threads)
@@ -121,7 +122,7 @@ def load(url: str, reviews: list[str], clients: int, requests: int, mixed: bool 
     return {"n": len(seconds), "errors": len(errors), "first_error": errors[0] if errors else None,
             "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
             "requests_per_s": len(seconds) / wall, "wall_s": wall, "clients": clients, "requests_each": requests,
-            "client": client, "ms": [round(float(x), 1) for x in np.asarray(seconds) * 1000]}
+            "client": client, "starts": starts, "ms": [round(float(x), 1) for x in np.asarray(seconds) * 1000]}
 
 
 def main(argv=None) -> int:

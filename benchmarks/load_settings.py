@@ -10,7 +10,8 @@ For each, one JSON line: the one-client p50, the class's p50 / p95 / requests pe
 and the CPU the server and the clients spent per request (from ``/proc``, Linux only), which says whether
 the cores or the order of the work set the pace. ``--training`` then keeps the class asking while a
 Train-tab run trains (the reliability benchmark's run): the p95 during it, its ratio to the p95 without,
-and the run's tokens/s under the load.
+the run's tokens/s under the load, and a timeline of the class's answers during the run (per 10 s, and
+when each round of the load generator began), which says when the slow ones came.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import resource
 import sys
 import tempfile
 from pathlib import Path
+
+import numpy as np
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,8 +68,24 @@ def measure(setting: dict, checkpoint: Path, reviews: list[str], clients: int, r
             "server_cpu_ms_per_request": round(server / n * 1000, 1),
             "clients_cpu_ms_per_request": round(client / n * 1000, 1)} | ({
         "train_load_p95_ms": round(pooled(rounds), 1), "train_load_over_load_p95": round(pooled(rounds) / load["p95_ms"], 2),
-        "train_load_errors": sum(r["errors"] for r in rounds), "train_load_tokens_per_s": round(run["tokens_per_s"])}
+        "train_load_errors": sum(r["errors"] for r in rounds), "train_load_tokens_per_s": round(run["tokens_per_s"]),
+        "train_seconds": round(run["seconds"], 1), **timeline(rounds, run["started_at"])}
         if training_data else {})
+
+
+def timeline(rounds: list[dict], started_at: float, every: float = 10.0) -> dict:
+    """When the class's slow answers came during the run: per ``every`` seconds from its start, by when each
+    request was sent, [from_s, requests, p50_ms, max_ms]; and when each round of the load generator began
+    (a new process whose 20 clients start at once)."""
+    starts = np.array([t for r in rounds for t in r["starts"]]) - started_at  # (n,) seconds into the run
+    ms = np.array([m for r in rounds for m in r["ms"]])  # (n,) in the same order
+    bins = []
+    for a in np.arange(0.0, starts.max() + every, every) if len(starts) else []:
+        chosen = ms[(starts >= a) & (starts < a + every)]
+        if len(chosen):
+            bins.append([round(float(a)), len(chosen), round(float(np.median(chosen))), round(float(chosen.max()))])
+    return {"train_load_timeline": bins,
+            "train_load_round_starts_s": [round(min(r["starts"]) - started_at, 1) for r in rounds if r["starts"]]}
 
 
 def main(argv=None) -> int:

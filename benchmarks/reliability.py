@@ -77,6 +77,7 @@ def load_while_training(url: str, runs: Path, reviews: list[str], scale: Scale) 
             failed.append(err)
 
     trainer = threading.Thread(target=run)
+    result["started_at"] = time.time()  # wall clock, as the load generator's "starts"
     trainer.start()
     rounds, k, n = [], 0, scale.clients * scale.requests
     while trainer.is_alive():

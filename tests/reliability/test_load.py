@@ -61,6 +61,9 @@ def test_load_under_a_host_setting_prints_the_figures_and_the_cpu_per_request(ti
                                "--clients", "2", "--requests", "2", "--alone", "2"]) == 0
     during = json.loads(capsys.readouterr().out)  # the class again while a Train-tab run trains
     assert during["train_load_errors"] == 0 and during["train_load_p95_ms"] > 0 and during["train_load_tokens_per_s"] > 0
+    bins, rounds = during["train_load_timeline"], during["train_load_round_starts_s"]
+    assert bins and all(n > 0 and max_ms >= p50 > 0 for _, n, p50, max_ms in bins)  # when the slow answers came
+    assert sum(n for _, n, _, _ in bins) == 4 * len(rounds) and rounds == sorted(rounds) and rounds[0] >= 0
     assert row["setting"] == {"OMP_NUM_THREADS": "1", "SENTIMENT_PREDICT_BATCH": "2"} and row["load_errors"] == 0
     assert row["load_p95_ms"] >= row["load_p50_ms"] > 0 and row["load_1client_p50_ms"] > 0
     assert row["server_cpu_ms_per_request"] > 0 and row["clients_cpu_ms_per_request"] > 0
