@@ -11,7 +11,6 @@ process's RSS once the collector and malloc's trim have run. A last line: the sa
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import json
 import os
@@ -24,14 +23,12 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 from benchmarks.app_server import memory_mb  # noqa: E402
 from benchmarks.run import default_data  # noqa: E402
 from sentiment import text  # noqa: E402
+from sentiment.ui import memory  # noqa: E402
 
 
 def settled_rss_mb() -> float:
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc: freed heap back to the system, as the app does
-    except (OSError, AttributeError):
-        pass
+    memory.trim()  # freed heap back to the system, as the app does every few seconds
     return round(memory_mb(os.getpid())["VmRSS"], 1)
 
 

@@ -134,8 +134,10 @@ def read_json(path: Path):
         raise CheckpointError(f"{path} is corrupt ({err}).") from None
 
 
-def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[SentimentRNN, Vocab, dict, dict]:
-    """(model in eval mode, vocab, config, metrics); a clear CheckpointError for anything wrong."""
+def load_checkpoint(directory, device: str | torch.device = "cpu",
+                    calibrated: bool = True) -> tuple[SentimentRNN, Vocab, dict, dict]:
+    """(model in eval mode, vocab, config, metrics); a clear CheckpointError for anything wrong. ``calibrated``
+    folds the recorded temperature into the classifier; without it, the weights are as trained."""
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(f"No checkpoint at {directory}: expected a folder holding {', '.join(FILES)}.")
@@ -194,7 +196,8 @@ def load_checkpoint(directory, device: str | torch.device = "cpu") -> tuple[Sent
     temperature = (config.get("calibration") or {}).get("temperature", 1.0)
     if not (isinstance(temperature, (int, float)) and 0 < temperature < float("inf")):
         raise CheckpointError(f"{directory / 'config.json'} has a bad calibration temperature: {temperature!r}.")
-    with torch.no_grad():  # logit / T, folded into the classifier: every logit, the running ones too, is calibrated
-        model.classifier.weight.div_(temperature)
-        model.classifier.bias.div_(temperature)
+    if calibrated:
+        with torch.no_grad():  # logit / T, folded into the classifier: every logit, the running ones too, is calibrated
+            model.classifier.weight.div_(temperature)
+            model.classifier.bias.div_(temperature)
     return model.to(device).eval(), vocab, config, metrics

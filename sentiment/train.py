@@ -169,6 +169,11 @@ class Prepared:
     weight: np.ndarray | None = None  # (len(train),) each example's weight in the loss
     temperature: np.ndarray | None = None  # (len(train),) each example's temperature in that loss
 
+    @property
+    def train_reviews(self) -> int:
+        """The training reviews, without the windows and negation pairs made of them that follow in ``train``."""
+        return len(self.train) if self.n_reviews is None else self.n_reviews
+
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -466,7 +471,7 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
         raise ValueError(f"the data given was prepared with another vocabulary than {cfg.init_from}'s, "
                          "which a run that starts from its weights must keep")
     validated = len(prepared.val) > 0
-    n_reviews = prepared.n_reviews if prepared.n_reviews is not None else len(prepared.train)
+    n_reviews = prepared.train_reviews
     yield Stage(f"Training on {device.type.upper()}: {n_reviews} reviews"
                 + (f" and {len(prepared.train) - n_reviews} windows and sentences" if len(prepared.train) > n_reviews else "")
                 + (f", learning from the teacher {cfg.teacher}" if cfg.teacher else "") + ", "
@@ -560,20 +565,15 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
 
 
 def initial_weights(init_from, model_options: dict) -> tuple[SentimentRNN, Vocab]:
-    """(model, vocabulary) of the checkpoint a run starts from (``init_from``), which must have the run's model
-    options; its vocabulary is the run's, so that every weight keeps its word."""
-    model, vocab, config, _ = load_checkpoint(resolve_checkpoint(init_from))
-    theirs = {k: v for k, v in config["model"].items() if k != "vocab_size"}
-    ours = ModelConfig(vocab_size=1, **model_options).to_dict()
-    ours.pop("vocab_size")
-    differ = {k: (theirs.get(k), v) for k, v in ours.items() if theirs.get(k) != v}
+    """(model, vocabulary) of the checkpoint a run starts from (``init_from``), its weights as trained; it must
+    have the run's model options, and its vocabulary is the run's, so that every weight keeps its word."""
+    model, vocab, _, _ = load_checkpoint(resolve_checkpoint(init_from), calibrated=False)
+    wanted = ModelConfig(vocab_size=model.config.vocab_size, **model_options)
+    differ = [(k, getattr(model.config, k), getattr(wanted, k)) for k in model_option_names()
+              if getattr(model.config, k) != getattr(wanted, k)]
     if differ:
         raise ValueError(f"cannot start from {init_from}: its model differs from this run's in "
-                         + ", ".join(f"{k} ({a} there, {b} here)" for k, (a, b) in differ.items()))
-    temperature = (config.get("calibration") or {}).get("temperature", 1.0)
-    with torch.no_grad():  # the weights as trained: loading divided the classifier by the calibration temperature
-        model.classifier.weight.mul_(temperature)
-        model.classifier.bias.mul_(temperature)
+                         + ", ".join(f"{k} ({a} there, {b} here)" for k, a, b in differ))
     return model, vocab
 
 

@@ -40,6 +40,12 @@ def _glibc():
         return None
 
 
+def trim() -> bool:
+    """Hand freed heap back to the system now (glibc); False elsewhere, or when there was none to give."""
+    libc = _glibc()
+    return bool(libc and libc.malloc_trim(0))
+
+
 def _trim_forever(libc, every: float) -> None:
     while True:
         time.sleep(every)

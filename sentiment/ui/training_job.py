@@ -72,7 +72,7 @@ def reading_message(data, cfg: TrainConfig) -> str:
 
 def data_summary(prepared) -> str:
     """The run's data in one line: its reviews, what the recipe made of them, validation, the vocabulary."""
-    reviews = prepared.n_reviews if prepared.n_reviews is not None else len(prepared.train)
+    reviews = prepared.train_reviews
     made = len(prepared.train) - reviews  # the recipe's windows and negation pairs, after the reviews
     return (f"{reviews:,} training reviews" + (f" (and {made:,} windows and negation pairs made of them)" if made else "")
             + f", {len(prepared.val):,} validating, a vocabulary of {len(prepared.vocab):,}")
