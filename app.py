@@ -8,9 +8,12 @@ tab drives the same training loop as ``python -m sentiment train``. Tests import
 """
 import gradio as gr
 
-from sentiment.ui import about_tab, behaviour_tab, lesson, limits, memory, predict_tab, rest, train_tab
+from sentiment.ui import about_tab, behaviour_tab, compute, lesson, limits, memory, predict_tab, rest, train_tab
 
 limits.check_all()  # a bad SENTIMENT_* value stops the app here, saying which
+# before anything computes: model work on one thread with the host's torch threads, one torch thread on every
+# other thread, so the process keeps one OpenMP team (sentiment/ui/compute.py says why)
+compute.one_team()
 TEMP_SECONDS = limits.get("SENTIMENT_TEMP_HOURS") * 3600
 
 # delete_cache: Gradio's copies of uploads and downloads are removed after SENTIMENT_TEMP_HOURS too

@@ -4,18 +4,24 @@ layer, the rest (the running prediction, the app's Explanation). Answers why the
 
     python benchmarks/explain_parts.py [--checkpoint checkpoints/default] [--compare checkpoints/large] [--tokens 250] [--data DIR]
     python benchmarks/explain_parts.py --batch 20 --compare ''    # also: a review's share of a pass over 20 at once
+    python benchmarks/explain_parts.py --threads-compared          # which thread reads it (sentiment/ui/compute.py)
 
 One JSON line per model: p50 milliseconds of each part over distinct test reviews of about that length (the same ones for both), microseconds per
 token of one layer, and the bytes of one layer's recurrent weights (which every token reads again). With
 ``--batch B``, a line more per model: what a review costs in passes over B reviews at once
 (``Predictor.explain_many``, as the app answers requests that wait together), by part, against one alone.
+``--threads-compared`` reads the same reviews with ``--checkpoint`` in three fresh processes, one line each:
+on the only thread that computes; on a second thread once the first has computed (each thread then has
+its own OpenMP team, as the app's request threads had); and as the app does now, on its model thread.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -93,6 +99,50 @@ def batched(predictor: Predictor, texts: list[str], batch: int) -> dict:
             "layers_ms_per_review": per(layers), "running_ms_per_review": per(running)}
 
 
+THREAD_CASES = {
+    "only": "the only thread that computes (a script, the command line)",
+    "second": "a second thread, once the first has computed: two OpenMP teams (the app's request threads before)",
+    "app": "the app's model thread (compute.run), every other thread on one torch thread",
+}
+
+
+def thread_case(case: str, folder: str, texts: list[str]) -> dict:
+    """p50 of ``explain`` over ``texts`` (the first a warm-up) read as ``case`` says, in this process."""
+    from sentiment.ui import compute
+    if case == "app":
+        compute.one_team()
+        predictor = compute.run(Predictor.load, folder)
+        explain = lambda text: compute.run(predictor.explain, text)
+    else:
+        predictor = Predictor.load(folder)
+        explain = predictor.explain
+        explain(texts[0])  # on this thread: its team exists from now on
+    timed: list[float] = []
+    if case == "second":
+        worker = threading.Thread(target=lambda: timed.append(p50_ms(explain, texts)))
+        worker.start()
+        worker.join()
+    else:
+        explain(texts[0])
+        timed.append(p50_ms(explain, texts[1:]))
+    return {"thread_case": case, "what": THREAD_CASES[case], "checkpoint": predictor.name, "reviews": len(texts) - 1,
+            "torch_threads": compute.threads(), "explain_p50_ms": round(timed[0], 2)}
+
+
+def threads_compared(args) -> int:
+    """Each case in a fresh process (an OpenMP team, once started, lasts as long as its thread)."""
+    lines = []
+    for case in THREAD_CASES:
+        out = subprocess.run([sys.executable, __file__, "--thread-case", case, "--checkpoint", args.checkpoint,
+                              "--data", args.data, "--tokens", str(args.tokens), "--repeats", str(args.repeats)],
+                             check=True, capture_output=True, text=True).stdout
+        lines.append(json.loads(out.strip().splitlines()[-1]))
+        print(json.dumps(lines[-1]), flush=True)
+    only = lines[0]["explain_p50_ms"]
+    print(json.dumps({f"{line['thread_case']}_over_only": round(line["explain_p50_ms"] / only, 2) for line in lines}))
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "default"))
@@ -102,13 +152,20 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=30, help="distinct reviews timed")
     p.add_argument("--batch", type=int, default=0, help="also time passes over this many reviews at once")
     p.add_argument("--passes", type=int, default=5, help="passes timed with --batch")
+    p.add_argument("--threads-compared", action="store_true", help="read on the only thread, a second one, the app's")
+    p.add_argument("--thread-case", choices=THREAD_CASES, help=argparse.SUPPRESS)  # one case, in this process
     args = p.parse_args(argv)
     if not args.data:
         p.error("no IMDB data: pass --data (the archive or an extracted aclImdb/ folder)")
+    if args.threads_compared:
+        return threads_compared(args)
     from sentiment.data import read_reviews
     n = max(args.repeats + 1, args.batch * (args.passes + 1))
     texts = pick_reviews([r.text for r in read_reviews(args.data)["test"]], n, target_tokens=args.tokens,
                          candidates=max(2000, 2 * n))
+    if args.thread_case:
+        print(json.dumps(thread_case(args.thread_case, args.checkpoint, texts[:args.repeats + 1])))
+        return 0
     results = []
     for folder in [f for f in (args.checkpoint, args.compare) if f]:  # the same reviews for both, in one run
         predictor = Predictor.load(folder)

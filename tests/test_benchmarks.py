@@ -291,3 +291,14 @@ def test_explain_parts_in_passes_of_several_reviews(tiny_checkpoint, tiny_archiv
     assert shares["batch"] == 3 and shares["reviews"] == 6 and shares["explain_many_ms_per_review"] > 0
     assert shares["layers_ms_per_review"] > 0 and shares["tokenize_ms_per_review"] > 0
     assert shares["alone_over_in_pass"] == round(alone["explain_p50_ms"] / shares["explain_many_ms_per_review"], 2)
+
+
+def test_explain_parts_compares_the_thread_that_reads(tiny_checkpoint, tiny_archive, capsys):
+    from benchmarks import explain_parts
+    assert explain_parts.main(["--checkpoint", str(tiny_checkpoint), "--tokens", "30", "--repeats", "3",
+                               "--data", str(tiny_archive), "--threads-compared"]) == 0
+    *cases, ratios = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [c["thread_case"] for c in cases] == ["only", "second", "app"]  # each in a fresh process
+    assert all(c["explain_p50_ms"] > 0 and c["reviews"] == 3 and c["checkpoint"] == tiny_checkpoint.name for c in cases)
+    assert ratios["only_over_only"] == 1.0
+    assert ratios["second_over_only"] == round(cases[1]["explain_p50_ms"] / cases[0]["explain_p50_ms"], 2)

@@ -15,6 +15,7 @@ import numpy as np
 from ..card import model_card as checkpoint_card
 from ..checkpoint import CheckpointError
 from ..predict import available_checkpoints
+from . import compute
 from .models import checkpoints_dir, get_predictor
 from .plots import ladder_figure
 from .predict_tab import EXAMPLES
@@ -121,7 +122,7 @@ def example_answers() -> str:
             models[name] = get_predictor(name)  # loaded once, shared with the Predict tab
         except (KeyError, CheckpointError):
             continue
-    return _example_table(tuple(models.items())) if models else ""
+    return compute.run(_example_table, tuple(models.items())) if models else ""  # on the model thread
 
 
 @lru_cache(maxsize=4)

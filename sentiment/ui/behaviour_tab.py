@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..behaviour import FILE, checkpoint_report, failures, load_suite, results_from_report, stored_report
 from ..checkpoint import CheckpointError
+from . import compute
 from .models import checkpoints_dir, get_predictor, model_choices
 from .predict_tab import PredictView
 
@@ -44,7 +45,7 @@ def _mtime(path: Path) -> float:
 
 @lru_cache(maxsize=16)
 def _report(name: str, path: Path, config_mtime: float, stored_mtime: float) -> dict:
-    return stored_report(path) or checkpoint_report(get_predictor(name), path)
+    return stored_report(path) or compute.run(checkpoint_report, get_predictor(name), path)
 
 
 def _shipped() -> list[str]:

@@ -12,9 +12,9 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from .limits import models_loaded
-
 from ..predict import CHECKPOINTS, Predictor, available_checkpoints
+from . import compute
+from .limits import models_loaded
 
 
 def checkpoints_dir() -> Path:
@@ -43,7 +43,10 @@ _loaded: OrderedDict[tuple[str, float], Predictor] = OrderedDict()  # least rece
 
 def get_predictor(name: str) -> Predictor:
     """The Predictor for a model name, loaded once (reloaded when it is saved again); an LRU of
-    ``models_loaded()`` models, so a server that meets many runs does not keep them all."""
+    ``models_loaded()`` models, so a server that meets many runs does not keep them all. Loaded on the
+    model thread (``compute``), as all model work is."""
+    if not compute.on_compute_thread():
+        return compute.run(get_predictor, name)
     choices = model_choices()
     if name not in choices:
         raise KeyError(f"No model named {name!r}; available: {', '.join(choices) or 'none'}")

@@ -26,7 +26,7 @@ from ..predict import MAX_CHARS, Explanation, Predictor
 from ..text import split_lines
 from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
-from . import limits, plots, serving, training_job
+from . import compute, limits, plots, serving, training_job
 from .models import checkpoints_dir, default_model, get_predictor, model_choices, runs_dir
 
 BATCH_CHUNK = 256  # an uploaded file is labelled this many reviews at a time: memory stays flat for any length
@@ -358,7 +358,8 @@ def batch(file: str | None, model_name: str | None = None):
     tokens, truncated = [0] * len(reviews), [False] * len(reviews)
     for start in range(0, len(filled), BATCH_CHUNK):  # in chunks: tokens and activations of a few at a time
         chunk = filled[start:start + BATCH_CHUNK]
-        for i, p in zip(chunk, predictor.predict([reviews[i] for i in chunk], batch_size=BATCH_REVIEWS)):
+        # each chunk on the model thread: requests waiting meanwhile are answered between chunks
+        for i, p in zip(chunk, compute.run(predictor.predict, [reviews[i] for i in chunk], batch_size=BATCH_REVIEWS)):
             labels[i], probs[i], tokens[i], truncated[i] = p.label, round(p.prob_positive, 4), p.n_tokens, p.truncated
     ours = {"label": labels, "prob_positive": probs, "tokens": tokens, "truncated": truncated}
     # a file that has a column of that name already (a labelled set, say) keeps it; ours say "predicted"
@@ -538,7 +539,7 @@ def build() -> PredictView:
           api_visibility="private", show_progress="hidden")
     compare_button.click(serving.tracked(compare), [text, model, model_b],
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
-    batch_button.click(serving.tracked(batch), [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
+    batch_button.click(serving.tracked(batch, on_model_thread=False), [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()
     link = gr.Markdown(elem_id="lesson-link")
     link_button.click(lesson.copy_link, [text, model, layer, unit], link, api_visibility="private")

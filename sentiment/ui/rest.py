@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from ..checkpoint import CheckpointError
 from ..predict import MAX_CHARS, Explanation
-from . import limits, serving
+from . import compute, limits, serving
 from .models import default_model, get_predictor, model_choices
 from .predict_tab import clean_input  # the Predict tab's cleaning: odd bytes out, cut to what is read
 
@@ -81,7 +81,7 @@ class Batcher:
                 except queue.Empty:
                     break
             with serving.request():  # a Train-tab run gives way meanwhile
-                self._answer(batch)
+                compute.run(self._answer, batch)  # on the app's model thread
 
     @staticmethod
     def _answer(batch: list[tuple[str, str, bool, Future]]) -> None:

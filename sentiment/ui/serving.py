@@ -12,6 +12,8 @@ import os
 import threading
 from contextlib import contextmanager
 
+from . import compute
+
 # seconds a training batch waits for the requests being answered. With the 2 x 256 default under a class of
 # 20, 0.5 let training take a quarter of its alone speed and raised predict p95 1.58x; 1.0 raised it 1.19x
 # (one run each of runs like `--only reliability`'s; training still moves on, about 5x slower)
@@ -34,12 +36,13 @@ def request():
             _changed.notify_all()
 
 
-def tracked(fn):
-    """``fn`` run inside ``request()``: the training loop gives way while it runs."""
+def tracked(fn, on_model_thread: bool = True):
+    """``fn`` run inside ``request()``: the training loop gives way while it runs. ``on_model_thread``: run
+    it on the app's model thread (``compute``); False for a handler that sends its model work there itself."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with request():
-            return fn(*args, **kwargs)
+            return compute.run(fn, *args, **kwargs) if on_model_thread else fn(*args, **kwargs)
     return wrapper
 
 

@@ -31,7 +31,7 @@ from ..data import DataError, resolve_data_path
 from ..pretrain import PretrainProgress
 from ..text import corpus_cache_file, is_corpus_file
 from ..train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, resolve_device, train
-from . import limits, serving
+from . import compute, limits, serving
 from .models import runs_dir
 
 ENV_TRAINING = "SENTIMENT_TRAINING"
@@ -154,6 +154,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         request, cfg = self.request, self.request.cfg
+        torch.set_num_threads(compute.threads())  # the app gives other threads one (compute.one_team)
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
             self._update(stage=reading_message(data, cfg))
