@@ -27,9 +27,7 @@ import torch
 T = TypeVar("T")
 
 _threads = torch.get_num_threads()  # as the host set them (OMP_NUM_THREADS), read before any change
-_executor: ThreadPoolExecutor | None = None
-_thread: threading.Thread | None = None
-_started = threading.Lock()
+_thread: threading.Thread | None = None  # the model thread, once the executor has started it
 
 
 def threads() -> int:
@@ -49,12 +47,7 @@ def _set_up() -> None:
     torch.set_num_threads(_threads)
 
 
-def executor() -> ThreadPoolExecutor:
-    global _executor
-    with _started:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model", initializer=_set_up)
-        return _executor
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model", initializer=_set_up)  # starts at the first run
 
 
 def on_compute_thread() -> bool:
@@ -65,4 +58,4 @@ def run(fn: Callable[..., T], *args, **kwargs) -> T:
     """``fn(*args, **kwargs)`` on the model thread; its result, or its exception raised here."""
     if on_compute_thread():
         return fn(*args, **kwargs)
-    return executor().submit(fn, *args, **kwargs).result()
+    return _executor.submit(fn, *args, **kwargs).result()

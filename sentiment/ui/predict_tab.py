@@ -494,7 +494,7 @@ def build() -> PredictView:
                            interactive=False)
         with gr.Row():
             status = gr.Markdown(units_status_text(names[0] if names else None))
-            compute = gr.Button("Compute unit words", visible=False, size="sm")
+            compute_words = gr.Button("Compute unit words", visible=False, size="sm")
     with gr.Accordion("Compare two models on this review", open=False) as comparing:
         model_b = dropdown("Second model", second)
         compare_button = gr.Button("Compare")
@@ -533,8 +533,8 @@ def build() -> PredictView:
     top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
     model.focus(refresh_models, model, model, api_name="models", show_progress="hidden")
     model_b.focus(refresh_models, model_b, model_b, api_visibility="undocumented", show_progress="hidden")
-    model.change(units_status, model, [status, compute], api_name="units_status")
-    compute.click(compute_units, model, status, api_name="compute_units")
+    model.change(units_status, model, [status, compute_words], api_name="units_status")
+    compute_words.click(compute_units, model, status, api_name="compute_units")
     gr.on([model.change, model_b.change], compare_titles, [model, model_b], [label_a, label_b, tokens_a, tokens_b],
           api_visibility="private", show_progress="hidden")
     compare_button.click(serving.tracked(compare), [text, model, model_b],
