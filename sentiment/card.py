@@ -18,7 +18,8 @@ def model_card(directory) -> str:
     test = metrics.get("test")
     held_out = metrics.get("n_val", 1) > 0  # checkpoints trained with --val-fraction 0 have no validation split
     validation = (f"{metrics.get('n_val', '?'):,} held out for validation ("
-                  + ("whole movies, none of them in training" if t.get("val_split") == "movie" else "random reviews")
+                  + ("whole movies, none of them in " + ("this run's " if t.get("init_from") else "") + "training"
+                     if t.get("val_split") == "movie" else "random reviews")
                   + f", seed {t.get('seed')})" if held_out
                   else "none held out (trained on all of them, for settings chosen on a validation split)")
     hw = metrics.get("hardware", {})
@@ -43,7 +44,9 @@ def model_card(directory) -> str:
                  f"{'HTML tags read as text' if config['tokenizer'].get('keep_html') else 'HTML removed'}, "
                  f"{'lowercased' if config['tokenizer']['lowercase'] else 'cased'}; "
                  f"the first {config['tokenizer']['max_len']} tokens of a review are read"),
-        ("Training", (f"started from the weights of `{t['init_from']}` (fine-tuning); then " if t.get("init_from") else "")
+        ("Training", (f"started from the weights of `{t['init_from']}`"
+                      + (f" (sha256 {metrics['init_from']['weights_sha256'][:12]}…)" if metrics.get("init_from") else "")
+                      + " (fine-tuning); then " if t.get("init_from") else "")
                      + _pretraining(t, metrics) + f"AdamW, " + (f"constant lr {t.get('lr')}" if t.get("schedule") == "constant" else
                                    f"peak lr {t.get('lr')}, warm-up then cosine decay")
                      + f", batch {t.get('batch_size')}, "
@@ -60,6 +63,7 @@ def model_card(directory) -> str:
                      + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}), "
                         if t.get("windows") else "")
                      + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`"
+                        + (f", kinds {t['negation_kinds'].replace(',', ', ')}" if t.get("negation_kinds", "be") != "be" else "")
                         + (f", weight {t['negation_weight']}" if t.get("negation_weight", 0.5) != t.get("window_weight", 0.5) else "")
                         + "), "
                         if t.get("negations") else "")
@@ -68,7 +72,9 @@ def model_card(directory) -> str:
                      + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"
                         + (f" of the same recipe (`{calibration['borrowed_from']}`)" if calibration.get("borrowed_from")
                            else "") if calibration else "")),
-        ("Validation accuracy", f"{best['val_acc']:.4f}" if best and held_out else "n/a"),
+        ("Validation accuracy", (f"{best['val_acc']:.4f}" + (f" (the start model `{t['init_from']}` may have trained on "
+                                                             "these reviews)" if t.get("init_from") else ""))
+                                if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
                                            + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "") + ")"
                                            if test else "not measured yet"),
@@ -116,6 +122,6 @@ def _hardware_and_time(hw: dict, epochs: list[dict], wall: float | None) -> str:
     tps = sum(h["tokens_per_s"] for h in epochs) / len(epochs)
     # a wall time below the epochs' own is from a run resumed before wall times counted every sitting
     in_all = f", {_minutes(wall)} in all" if wall and wall >= in_epochs else ""
-    return (f"{where}, torch {hw.get('torch', '?')}; {_minutes(in_epochs)} in {len(epochs)} epochs{in_all}, "
+    return (f"{where}, torch {hw.get('torch', '?')}; {_minutes(in_epochs)} in {len(epochs)} epoch{'' if len(epochs) == 1 else 's'}{in_all}, "
             f"{tps:,.0f} tokens/s")
 

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                               "trained on, labelled by the teacher if any (else by their review's label)",
                    "window_weight": "a window's weight in the loss, against a review's 1",
                    "negation_weight": "a negation pair sentence's weight in the loss, against a review's 1",
+                   "negation_kinds": "the forms of negation pair, comma-separated: be (the plot was n't dull), verb "
+                                     "(i did n't love it), fragment (not awful): see sentiment/negation.py",
+                   "contrasts": "sentence pairs 'A , but B' and 'B , but A' from training reviews, each labelled by "
+                                "its last clause (weight: --negation-weight): see sentiment/contrast.py",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):

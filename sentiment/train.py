@@ -30,7 +30,8 @@ from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
 from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
-from .negation import negation_pairs
+from .contrast import contrast_pairs
+from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import ModelConfig, SentimentRNN
@@ -67,6 +68,8 @@ class TrainConfig:
     window_weight: float = 0.5  # a window's weight in the loss, against a review's 1
     negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
+    negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
+    contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -107,10 +110,16 @@ class TrainConfig:
             raise ValueError(f"pretrain_epochs must be an integer >= 0 (0: none); got {self.pretrain_epochs!r}")
         if not isinstance(self.negations, int) or self.negations < 0:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
+        if not isinstance(self.contrasts, int) or self.contrasts < 0:
+            raise ValueError(f"contrasts must be an integer >= 0; got {self.contrasts!r}")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
             raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
+        kinds = self.negation_kinds.split(",") if isinstance(self.negation_kinds, str) else []
+        if not kinds or len(set(kinds)) < len(kinds) or not set(kinds) <= set(KINDS):
+            raise ValueError(f"negation_kinds must be some of {', '.join(KINDS)}, comma-separated; "
+                             f"got {self.negation_kinds!r}")
         if self.init_from and self.pretrain_epochs:
             raise ValueError("init_from starts from trained weights; next-word pretraining (pretrain_epochs) would "
                              "start them over: use one or the other")
@@ -231,19 +240,22 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
     encode = lambda split: EncodedSplit.from_tokens(split, lookup, cfg.max_len)
     prepared = Prepared(vocab, encode(train_tokens), encode(official_train.subset(val_idx)),
                         encode(corpus.splits["test"]), str(data_path))
-    if for_training and (cfg.windows or cfg.teacher or cfg.negations):
+    if for_training and (cfg.windows or cfg.teacher or cfg.negations or cfg.contrasts):
         _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
     return prepared
 
 
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
-    """Append the training reviews' windows and negation pairs to ``prepared.train``, each part with what
-    it learns beside its labels: logits to match, their share of the loss (mix), weight and temperature.
-    Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's alone (without a teacher,
-    their review's label); negation pairs: their rule's targets, as said (temperature 1)."""
+    """Append the training reviews' windows, negation pairs and contrast pairs to ``prepared.train``, each part
+    with what it learns beside its labels: logits to match, their share of the loss (mix), weight and
+    temperature. Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's alone (without a
+    teacher, their review's label); negation and contrast pairs: their rule's targets, as said (temperature 1)."""
     rng = lambda k: np.random.default_rng([cfg.seed, k])
     windows = sentence_windows(train_tokens, types, cfg.windows, rng(7)) if cfg.windows else None
-    pairs, pair_targets = negation_pairs(train_tokens, types, cfg.negations, rng(11)) if cfg.negations else (None, None)
+    pairs, pair_targets = (negation_pairs(train_tokens, types, cfg.negations, rng(11),
+                                          kinds=tuple(cfg.negation_kinds.split(","))) if cfg.negations else (None, None))
+    contrasts, contrast_targets = (contrast_pairs(train_tokens, types, cfg.contrasts, rng(13))
+                                   if cfg.contrasts else (None, None))
     taught = lambda piece: teacher_logits(cfg.teacher, types, piece, cfg.lowercase, cfg.keep_html,
                                           resolve_device(cfg.device))
     t = cfg.distill_temperature
@@ -253,6 +265,8 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
                       cfg.window_weight, t))
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
+    if contrasts is not None and len(contrasts):
+        parts.append((contrasts, np.log(contrast_targets) - np.log1p(-contrast_targets), 1.0, cfg.negation_weight, 1.0))
     prepared.n_reviews = len(prepared.train)
     for piece, *_ in parts[1:]:
         prepared.train = prepared.train.concat(encode(piece))
@@ -509,7 +523,9 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
                "train_config": asdict(cfg), "model_options": model_options, "data": str(data_path),
                "n_train": n_reviews, "n_val": len(prepared.val), "hardware": hardware(device),
                "command": command, "wall_seconds": None} | ({"pretrain": pretrained} if pretrained else {}) | (
-                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_checkpoint(cfg.teacher))}} if cfg.teacher else {})
+                   {"teacher": {"path": cfg.teacher, "weights_sha256": weights_digest(resolve_checkpoint(cfg.teacher))}} if cfg.teacher else {}) | (
+                   {"init_from": {"path": cfg.init_from,  # which weights it started from, should that folder change
+                                  "weights_sha256": weights_digest(resolve_checkpoint(cfg.init_from))}} if cfg.init_from else {})
     lengths = prepared.train.lengths()
     steps_per_epoch = math.ceil(len(prepared.train) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs

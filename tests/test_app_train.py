@@ -106,6 +106,18 @@ def test_curves_label_whole_epochs_in_order():
     assert train_tab.EPOCH_ORDER[:3] == ["1", "2", "3"] and len(train_tab.EPOCH_ORDER) == train_tab.RANGES["Epochs"][1]
 
 
+def test_the_result_says_when_the_best_epoch_was_stopped_part_way():
+    from sentiment.train import Done, EpochRecord
+    fields = dict(train_loss=0.5, train_acc=0.7, val_loss=0.6, seconds=1.0, tokens_per_s=1.0, lr=1e-3, best=True)
+    records = [EpochRecord(epoch=1, val_acc=0.7, partial=False, **fields),
+               EpochRecord(epoch=2, val_acc=0.8, partial=True, **fields)]
+    snapshot = training_job.Snapshot("runs/x", "runs/x", "CPU", 5, records=records, finished=True,
+                                     done=Done("runs/x", 2, 0.8, True, 3.0, []))
+    assert "Best epoch **2** (stopped part-way) (validation accuracy 80.0%)" in train_tab.result_text(snapshot)
+    snapshot.records[1] = EpochRecord(epoch=2, val_acc=0.8, partial=False, **fields)
+    assert "Best epoch **2** (validation accuracy 80.0%)" in train_tab.result_text(snapshot)
+
+
 def test_the_status_says_which_kind_of_epoch_is_running():
     from sentiment.pretrain import PretrainProgress
     from sentiment.train import Progress

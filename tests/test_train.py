@@ -225,7 +225,11 @@ def test_a_run_can_start_from_a_checkpoints_weights_and_keeps_its_vocabulary(tin
     tuned = Predictor.load(tmp_path / "tuned")
     assert tuned.vocab.itos == start.vocab.itos
     from sentiment.card import model_card
-    assert f"started from the weights of `{tiny_checkpoint}` (fine-tuning)" in model_card(tmp_path / "tuned")
+    from sentiment.checkpoint import weights_digest
+    recorded = json.loads((tmp_path / "tuned" / "metrics.json").read_text())["init_from"]
+    assert recorded == {"path": str(tiny_checkpoint), "weights_sha256": weights_digest(tiny_checkpoint)}
+    assert (f"started from the weights of `{tiny_checkpoint}` (sha256 {recorded['weights_sha256'][:12]}…) (fine-tuning)"
+            in model_card(tmp_path / "tuned"))
     texts = ["a wonderful film", "dull and boring , awful", "the plot was fine"]
     # a learning rate of 1e-9 leaves the weights as they were, so the logits differ only by the calibration
     # temperature the start's own validation gave it (this run has none: it keeps the raw logits)

@@ -88,7 +88,7 @@ def _explain(predictor: Predictor, text: str) -> Explanation:
         if kept is not None and kept[0] is predictor:
             _explained.move_to_end((id(predictor), text))
             return kept[1]
-    return _remember(predictor, text, predictor.explain(text))
+    return _remember(predictor, text, compute.run(predictor.explain, text))
 
 
 def _load(model_name: str | None) -> tuple[Predictor | None, str]:
@@ -250,7 +250,7 @@ def predict_batch(texts: list, model_names: list, layers: list, units: list, all
             continue
         with _explained_lock:
             fresh = list(dict.fromkeys(r for r in reviews if r.strip() and (id(predictor), r) not in _explained))
-        for review, e in zip(fresh, predictor.explain_many(fresh) if fresh else []):
+        for review, e in zip(fresh, compute.run(predictor.explain_many, fresh) if fresh else []):
             if not isinstance(e, ValueError):
                 _remember(predictor, review, e)
     answers = [predict(*request) for request in zip(texts, model_names, layers, units, all_units)]
@@ -436,7 +436,7 @@ def _warm_up() -> None:
     """Load the default model and run it once, so the first visitor does not wait for spaCy and kernels."""
     predictor, _ = _load(None)
     if predictor is not None:
-        predictor.explain(EXAMPLES[0])
+        compute.run(predictor.explain, EXAMPLES[0])  # where every request's reading runs
 
 
 @dataclass
@@ -515,20 +515,25 @@ def build() -> PredictView:
                          file_types=[".txt", ".csv"], elem_id="batch-file")
         batch_button = gr.Button("Label them")
         batch_notice = gr.Markdown(elem_id="batch-notice")
-        batch_table = gr.Dataframe(label="Predictions", interactive=False, wrap=True, elem_id="batch-table")
+        batch_table = gr.Dataframe(headers=["label", "prob_positive", "line", "review", "tokens", "truncated"],
+                                   label="Predictions", interactive=False, wrap=True,
+                                   elem_id="batch-table")  # empty, it shows the columns a .txt file gets
         batch_file = gr.File(label="Download predictions.csv")
 
     views = [notice, label, tokens, line, heatmap, unit_text, top]
     inputs = [text, model, layer, unit, all_units]
-    follow = dict(fn=serving.tracked(unit_after_predict), inputs=[*inputs, notice], outputs=[unit_tokens, unit_text],
+    # these build their views on the request's thread; only the reading (_explain) goes to the model thread,
+    # so one request's views are drawn while the next review is read (docs/experiments.md measures it)
+    light = lambda fn: serving.tracked(fn, on_model_thread=False)
+    follow = dict(fn=light(unit_after_predict), inputs=[*inputs, notice], outputs=[unit_tokens, unit_text],
                   api_visibility="private", show_progress="hidden")  # the one-unit view: a second, small answer
-    gr.on([submit.click, text.submit], serving.tracked(predict_batch), inputs, views, api_name="predict", batch=True,
+    gr.on([submit.click, text.submit], light(predict_batch), inputs, views, api_name="predict", batch=True,
           max_batch_size=limits.get("SENTIMENT_PREDICT_BATCH")).then(**follow)  # users who press Predict at once share one pass
-    text.change(serving.tracked(on_text_change), [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
+    text.change(light(on_text_change), [*inputs, live, opened], [*views, opened], api_visibility="undocumented",
                 api_name="predict_live", trigger_mode="always_last", show_progress="hidden").then(**follow)
-    model.change(serving.tracked(predict), inputs, views, api_visibility="private").then(**follow)  # never another model's answer
+    model.change(light(predict), inputs, views, api_visibility="private").then(**follow)  # never another model's answer
     all_units.change(heatmap_view, [text, model, all_units], heatmap, api_visibility="private")
-    gr.on([layer.input, unit.input], serving.tracked(unit_view), inputs, [unit_tokens, unit_text], api_name="unit",
+    gr.on([layer.input, unit.input], light(unit_view), inputs, [unit_tokens, unit_text], api_name="unit",
           show_progress="hidden")
     top.select(_select_unit, inputs, [layer, unit, unit_tokens, unit_text], api_visibility="private")
     model.focus(refresh_models, model, model, api_name="models", show_progress="hidden")
@@ -537,7 +542,7 @@ def build() -> PredictView:
     compute_words.click(compute_units, model, status, api_name="compute_units")
     gr.on([model.change, model_b.change], compare_titles, [model, model_b], [label_a, label_b, tokens_a, tokens_b],
           api_visibility="private", show_progress="hidden")
-    compare_button.click(serving.tracked(compare), [text, model, model_b],
+    compare_button.click(light(compare), [text, model, model_b],
                          [compare_notice, label_a, label_b, tokens_a, tokens_b, compare_line], api_name="compare")
     batch_button.click(serving.tracked(batch, on_model_thread=False), [upload, model], [batch_notice, batch_table, batch_file], api_name="batch")
     threading.Thread(target=_warm_up, daemon=True).start()

@@ -221,7 +221,9 @@ def result_text(s: Snapshot) -> str:
         return ""
     if s.done.best_epoch is None:
         return "Stopped before any batch was trained: nothing was saved."
-    saved = (f"Best epoch **{s.done.best_epoch}** (validation accuracy {s.done.best_val_acc:.1%}) is saved as "
+    part_way = any(r.epoch == s.done.best_epoch and r.partial for r in s.records)  # stopped, and still the best
+    saved = (f"Best epoch **{s.done.best_epoch}**{' (stopped part-way)' if part_way else ''} "
+             f"(validation accuracy {s.done.best_val_acc:.1%}) is saved as "
              f"**{s.name}**: pick it in the Predict tab. {s.done.wall_seconds:.0f} s in all.")
     if not s.test:
         return saved

@@ -48,3 +48,21 @@ def test_a_model_is_loaded_on_the_model_thread_from_any_thread(tiny_checkpoint, 
     # the same Predictor from the model thread itself (the LRU's lock is only ever held there: no deadlock)
     assert compute.run(get_predictor, name) is loaded["here"]
     assert compute.run(lambda: get_predictor(name).explain("Not bad at all.").n_tokens) == 5
+
+
+def test_the_predict_views_read_on_the_model_thread_and_draw_on_the_requests(tiny_checkpoint, monkeypatch):
+    from sentiment.ui import predict_tab
+    monkeypatch.setenv("SENTIMENT_CHECKPOINTS", str(tiny_checkpoint.parent))
+    predictor = get_predictor(tiny_checkpoint.name)
+    read, drawn = [], []
+    for name in ("explain", "explain_many"):
+        real = getattr(predictor, name)
+        monkeypatch.setattr(predictor, name, lambda *a, _real=real, **k: read.append(where()) or _real(*a, **k))
+    real_heatmap = predict_tab.plots.hidden_heatmap
+    monkeypatch.setattr(predict_tab.plots, "hidden_heatmap", lambda *a: drawn.append(where()) or real_heatmap(*a))
+    handler = serving.tracked(predict_tab.predict_batch, on_model_thread=False)  # as the app wires /predict
+    views = handler(["a wonderful film , moving", "dull and boring"], [tiny_checkpoint.name] * 2, [1, 1], [0, 0],
+                    [False, False])
+    assert len(views[0]) == 2 and all(views[4])  # two answers, each with its heatmap
+    assert read and all(name.startswith("model") for name in read)
+    assert drawn == [where()] * 2

@@ -1,0 +1,80 @@
+"""Contrast pairs made from the training reviews' own sentences (a data augmentation rule of this project).
+
+    pairs, targets = contrast_pairs(train_tokens, corpus.types, n=10_000, rng=rng)
+
+In "the cast was fine , but the plot was dull ." the verdict is the clause after *but*. A review says
+both often; a short text that turns once is what people type. The rule:
+
+1. **Two plain opinions.** Two training sentences that each say one opinion plainly, of opposite sides: the
+   negation module's candidates (``negation.pair_candidates``: one opinion word, found from the data, no
+   negation and no contrast word in the sentence), from two different reviews.
+2. **Joined by a contrast word, both ways round.** A and B become "A , but B" (or "A . however , B", or
+   "although A , B": the main clause last), labelled by B's side, and the same with A and B swapped,
+   labelled by A's side. The two texts hold the same words; only the order tells them apart, so the network
+   learns that the clause after the turn decides, not which opinion word is stronger.
+
+Both get soft targets (``TARGETS``), less sure than a plain sentence's: a mixed verdict is not a rave.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .distill import SENTENCE_ENDS
+from .negation import KINDS, pair_candidates
+from .text import TokenizedSplit, pack
+
+TARGETS = {"positive": 0.85, "negative": 0.15}  # P(positive) learnt for a text whose last clause says this side
+JOINS = ("but", "however", "although")  # how two sentences are joined (see above), used about equally
+
+
+def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.random.Generator,
+                   max_tokens: int = 20) -> tuple[TokenizedSplit, np.ndarray]:
+    """Up to ``n`` pairs ("A , but B", "B , but A") from ``split``'s sentences, as a TokenizedSplit of
+    2 x pairs examples (each pair side by side, each named after its verdict's review) and their
+    (2 x pairs,) targets: P(positive) to learn."""
+    index = {t: i for i, t in enumerate(types)}
+    joins = [j for j in JOINS if j in index and "," in index]
+    if not joins or n == 0:
+        return TokenizedSplit(*pack([], split.token_ids.dtype), np.zeros(0, dtype=np.int64), [], []), np.zeros(0, np.float32)
+    ends = {index[t] for t in SENTENCE_ENDS if t in index}
+    found = pair_candidates(split, types, KINDS, max_tokens)
+    plain = {+1: [], -1: []}  # (review, start, end) of each plain opinion sentence, by its side
+    for candidates, _, side in found.values():
+        for i, s, e, at in candidates:
+            word = split.token_ids[split.offsets[i] + s + at]
+            plain[int(side[word])].append((i, s, e))
+    good, bad = (np.asarray(plain[k], dtype=np.int64).reshape(-1, 3) for k in (+1, -1))
+    pieces, targets, labels, names, movies = [], [], [], [], []
+    for k in range(min(n, len(good), len(bad))):
+        a, b = good[rng.integers(len(good))], bad[rng.integers(len(bad))]
+        if a[0] == b[0]:
+            continue  # two sentences of one review: leave them to the review
+        join = joins[k % len(joins)]
+        sentences = {+1: a, -1: b}
+        for first, last in ((+1, -1), (-1, +1)):
+            pieces.append(_join(_sentence(split, sentences[first]), _sentence(split, sentences[last]), join, index, ends))
+            targets.append(TARGETS["positive" if last > 0 else "negative"])
+            labels.append(int(last > 0))
+            names.append(split.names[sentences[last][0]])
+            movies.append(split.movies[sentences[last][0]])
+    return (TokenizedSplit(*pack(pieces, split.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies),
+            np.asarray(targets, dtype=np.float32))
+
+
+def _sentence(split: TokenizedSplit, where) -> np.ndarray:
+    i, s, e = where
+    return split.token_ids[split.offsets[i] + s:split.offsets[i] + e]
+
+
+def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set) -> np.ndarray:
+    """"the cast was fine ." + "the plot was dull ." -> "the cast was fine , but the plot was dull ." (``join``
+    "but"), "the cast was fine . however , the plot was dull ." or "although the cast was fine , the plot was
+    dull ."."""
+    comma, word = index[","], index[join]
+    bare = first[:-1] if len(first) > 1 and first[-1] in ends else first  # "the cast was fine" (no end mark)
+    if join == "however":
+        return np.concatenate([first, [word, comma], last])
+    if join == "although":
+        return np.concatenate([[word], bare, [comma], last])
+    return np.concatenate([bare, [comma, word], last])
+

@@ -1,0 +1,65 @@
+"""Contrast pairs from the training reviews' own sentences (sentiment/contrast.py)."""
+import numpy as np
+import pytest
+
+from sentiment.contrast import JOINS, TARGETS, contrast_pairs
+from sentiment.text import TokenizedSplit
+from sentiment.train import TrainConfig, prepare_data
+from tests.conftest import NEGATIVE, POSITIVE, write_archive
+from tests.test_negation import corpus, words
+
+
+def test_each_pair_holds_two_opposite_opinions_both_ways_round_labelled_by_the_last():
+    split, types = corpus()
+    types = types + ["however", "although"]  # words of the vocabulary the reviews here never use
+    pairs, targets = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0))
+    assert 500 <= len(pairs) <= 600 and len(pairs) % 2 == 0 and targets.shape == (len(pairs),)
+    seen = set()
+    for k in range(0, len(pairs), 2):
+        one, other = words(pairs, types, k), words(pairs, types, k + 1)
+        assert sorted(one) == sorted(other) and one != other  # the same words, the other order
+        for text, label, target in ((one, pairs.labels[k], targets[k]), (other, pairs.labels[k + 1], targets[k + 1])):
+            opinions = [w for w in text if w in POSITIVE or w in NEGATIVE]
+            assert len(opinions) == 2 and (opinions[0] in POSITIVE) != (opinions[1] in POSITIVE)
+            last_good = opinions[1] in POSITIVE  # the clause after the turn decides
+            assert label == int(last_good) and target == TARGETS["positive" if last_good else "negative"]
+            assert "not" not in text and text.count(".") <= 2
+            if text[0] == "although":
+                seen.add("although")
+                assert text[text.index(",") - 1] in POSITIVE + NEGATIVE  # "although the film was W , the ..."
+            elif "however" in text:
+                seen.add("however")
+                assert text[text.index("however") - 1] == "." and text[text.index("however") + 1] == ","
+            else:
+                seen.add("but")
+                assert text[text.index("but") - 1] == ","
+    assert seen == set(JOINS)
+    again, _ = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0))
+    assert np.array_equal(again.token_ids, pairs.token_ids)  # seeded
+
+
+def test_a_vocabulary_without_the_joining_words_gives_no_pairs():
+    split, types = corpus(n=200)
+    renamed = [t + "_" if t in ("but", "however", "although") else t for t in types]
+    pairs, targets = contrast_pairs(split, renamed, n=50, rng=np.random.default_rng(0))
+    assert len(pairs) == 0 and targets.shape == (0,)
+    assert isinstance(pairs, TokenizedSplit)
+
+
+def test_training_data_gets_the_contrast_pairs_after_the_negation_pairs_at_their_weight(tmp_path):
+    split, types = corpus(1200)
+    texts = [" ".join(words(split, types, i)) for i in range(len(split))]
+    files = {f"aclImdb/{part}/{'pos' if split.labels[i] else 'neg'}/{i}_{8 if split.labels[i] else 2}.txt": texts[i]
+             for part in ("train", "test") for i in range(len(texts))}
+    cfg = TrainConfig(negations=100, contrasts=50, negation_weight=2.0, vocab_size=500, min_freq=1, max_len=60,
+                      val_split="random")
+    prepared = prepare_data(write_archive(tmp_path / "imdb.tar.gz", files), cfg, for_training=True)
+    n = prepared.n_reviews
+    extra = len(prepared.train) - n - 200  # after the reviews and the 100 negation pairs
+    assert 80 <= extra <= 100 and extra % 2 == 0
+    assert np.all(prepared.mix[n:] == 1) and np.all(prepared.weight[n:] == 2.0)
+    p = 1 / (1 + np.exp(-prepared.teacher[n + 200:]))
+    assert np.allclose(np.sort(np.unique(np.round(p, 4))), [TARGETS["negative"], TARGETS["positive"]])
+    assert list(prepared.train.labels[n + 200:]) == [int(q > 0.5) for q in p]
+    with pytest.raises(ValueError, match="contrasts"):
+        TrainConfig(contrasts=-1)
