@@ -84,13 +84,15 @@ def batched(predictor: Predictor, texts: list[str], batch: int) -> dict:
         read = [predictor._tokens(t)[0] for t in chunk]
         tokenize += time.perf_counter() - start
         ids = torch.zeros(len(read), max(map(len, read)), dtype=torch.long)  # (B, T) right-padded, as explain_many
+        lengths = torch.tensor([len(tokens) for tokens in read])  # (B,)
         for row, tokens in enumerate(read):
             ids[row, :len(tokens)] = torch.tensor(predictor.vocab.encode(tokens))
         start = time.perf_counter()
         states = model.encode(ids)  # num_layers x (B, T, H)
         layers += time.perf_counter() - start
         start = time.perf_counter()
-        model.classifier(model.running_features(model.read_outputs(states)))  # (B, T, 1)
+        read_out = model.read_outputs(states)  # (B, T, R*H)
+        model.running_logits(read_out), model.pool(read_out, lengths)  # (B, T), and (B, F) each whole review's features
         running += time.perf_counter() - start
     n = len(passes) * batch
     per = lambda seconds: round(seconds * 1000 / n, 2)

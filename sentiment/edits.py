@@ -97,7 +97,8 @@ def read_states(model: SentimentRNN, ids: torch.Tensor) -> Reading:
         outputs.append(h)
         x = out
     read = torch.cat(outputs[-model.n_read_layers:], dim=-1)  # (T, R*H)
-    return Reading(ids, states, torch.cummax(read, dim=0).values, torch.cumsum(read, dim=0), read)
+    along = read.T  # (R*H, T): scans along the last dimension run several times faster on a CPU
+    return Reading(ids, states, torch.cummax(along, dim=1).values.T, torch.cumsum(along, dim=1).T, read)
 
 
 def lstm_cell_states(layer: nn.LSTM, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -287,7 +288,7 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     ids = predictor.vocab.encode(tokens[:T])
     base = read_states(predictor.model, torch.tensor(ids))
     model = predictor.model
-    running = torch.sigmoid(model.classifier(model.running_features(base.read[None])).squeeze(-1)[0]).numpy()  # (T,)
+    running = torch.sigmoid(model.running_logits(base.read[None])[0]).numpy()  # (T,)
     deltas = np.diff(running, prepend=0.5)  # what each token did to P(positive) when it was read
     by_move = np.argsort(-np.abs(deltas), kind="stable").tolist()  # (T,) most moving token first
     neighbours = nearest_neighbours(predictor.model, predictor.vocab, tokens, by_move[:NEIGHBOUR_TOKENS])

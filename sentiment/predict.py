@@ -130,14 +130,15 @@ class Predictor:
         for row, i in enumerate(filled):
             ids[row, :lengths[row]] = torch.tensor(self.vocab.encode(read[i][0]))
         states = self.model.encode(ids)  # num_layers x (B, T, H)
-        running = self.model.running_features(self.model.read_outputs(states))  # (B, T, F)
-        logits = self.model.classifier(running).squeeze(-1)  # (B, T)
+        pooled = self.model.read_outputs(states)  # (B, T, R*H): the outputs that are pooled
+        logits = self.model.running_logits(pooled)  # (B, T)
+        features = self.model.pool(pooled, lengths)  # (B, F)
         hidden = torch.stack(states, dim=1)  # (B, L, T, H)
         for row, i in enumerate(filled):
             T = int(lengths[row])
             tokens, n_tokens, truncated = read[i]
             answers[i] = self._explanation(tokens, ids[row, :T], hidden[row, :, :T], logits[row, :T],
-                                           running[row, T - 1], n_tokens, truncated)
+                                           features[row], n_tokens, truncated)
         return answers
 
     def _explanation(self, tokens, ids, hidden_states, running_logits, features, n_tokens, truncated) -> Explanation:

@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -99,6 +100,21 @@ def test_predictor_explains_exactly(tiny_checkpoint):
     logit = explanation.unit_contributions.sum() + explanation.bias
     assert torch.sigmoid(torch.tensor(logit)).item() == pytest.approx(prediction.prob_positive, abs=1e-5)
     assert explanation.deltas.sum() == pytest.approx(explanation.prob_positive - 0.5, abs=1e-6)
+
+
+def test_reviews_explained_together_get_each_ones_own_explanation(tiny_checkpoint):
+    predictor = Predictor.load(tiny_checkpoint)
+    texts = ["A wonderful, superb film. Loved it!", "", "Dull.", "The plot was thin but the cast was great fun."]
+    together = predictor.explain_many(texts)  # one padded pass: the short ones end in padding
+    assert isinstance(together[1], ValueError)
+    for text, e in zip(texts, together):
+        if isinstance(e, ValueError):
+            continue
+        alone = predictor.explain(text)
+        assert e.tokens == alone.tokens
+        np.testing.assert_allclose(e.running_probs, alone.running_probs, atol=1e-6)
+        np.testing.assert_allclose(e.unit_contributions, alone.unit_contributions, atol=1e-6)
+        np.testing.assert_allclose(e.hidden_states, alone.hidden_states, atol=1e-6)
 
 
 def test_predictor_cuts_long_reviews_and_refuses_empty_ones(tiny_checkpoint):

@@ -78,6 +78,18 @@ def test_running_prediction_is_exact_at_every_token(cell, pooling, pooled_layers
     assert running[-1] == pytest.approx(model(review[None], torch.tensor([len(review)])).item(), abs=1e-6)
 
 
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("pooled_layers", ["top", "all"])
+def test_running_logits_are_the_classifier_on_the_running_features(pooling, pooled_layers):
+    model = make_model("lstm", pooling, pooled_layers=pooled_layers)
+    ids, lengths = padded(REVIEWS)
+    read = model.read_outputs(model.encode(ids))  # (3, 6, R*H)
+    features = model.running_features(read)  # (3, 6, P*R*H)
+    torch.testing.assert_close(model.running_logits(read), model.classifier(features).squeeze(-1), rtol=0, atol=1e-6)
+    last = features[torch.arange(3), lengths - 1]  # (3, P*R*H): each review's features at its own end
+    torch.testing.assert_close(model.pool(read, lengths), last, rtol=0, atol=1e-6)
+
+
 def test_hidden_states_are_the_layers_outputs():
     model = make_model("gru")
     review = torch.tensor(REVIEWS[2])
