@@ -12,6 +12,7 @@ the pooled features are the running max and mean over the whole edited review.
 """
 from __future__ import annotations
 
+import bisect
 import difflib
 from dataclasses import dataclass
 
@@ -104,14 +105,24 @@ def read_states(model: SentimentRNN, ids: torch.Tensor) -> Reading:
 def lstm_cell_states(layer: nn.LSTM, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """(T, E) inputs and (T, H) outputs of a one-layer nn.LSTM started from zeros -> (T, H) cell states."""
     h_prev = torch.cat([torch.zeros_like(h[:1]), h[:-1]])  # (T, H) h_{t-1}
-    gates = x @ layer.weight_ih_l0.T + h_prev @ layer.weight_hh_l0.T + layer.bias_ih_l0 + layer.bias_hh_l0  # (T, 4H)
-    i, f, g, _ = gates.chunk(4, dim=-1)  # torch's order: input, forget, cell candidate, output
-    i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
-    c, cells = torch.zeros_like(h[0]), []
-    for t in range(len(h)):
-        c = f[t] * c + i[t] * g[t]  # (H,)
-        cells.append(c)
-    return torch.stack(cells)
+    n = 3 * h.shape[1]  # torch's gate order: input, forget, cell candidate, output; c needs the first three
+    gates = (x @ layer.weight_ih_l0[:n].T + h_prev @ layer.weight_hh_l0[:n].T
+             + layer.bias_ih_l0[:n] + layer.bias_hh_l0[:n])  # (T, 3H)
+    i, f, g = gates.chunk(3, dim=-1)
+    return linear_scan(torch.sigmoid(f), torch.sigmoid(i) * torch.tanh(g))  # c_t = f_t * c_{t-1} + i_t * g_t
+
+
+def linear_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(T, H) a and b -> (T, H) c with c_t = a_t * c_{t-1} + b_t from c_{-1} = 0, in log2(T) whole-tensor
+    steps, not T small ones (a parallel prefix scan, Hillis and Steele 1986): after the step with shift s,
+    row t holds the recurrence over rows t-2s+1..t as one map c -> a c + b, and maps compose as
+    (a2, b2) after (a1, b1) = (a2 a1, a2 b1 + b2)."""
+    shift = 1
+    while shift < len(a):
+        b = torch.cat([b[:shift], a[shift:] * b[:-shift] + b[shift:]])  # (T, H)
+        a = torch.cat([a[:shift], a[shift:] * a[:-shift]])  # (T, H)
+        shift *= 2
+    return b
 
 
 @torch.inference_mode()
@@ -257,14 +268,16 @@ def _cut(text: str, lo: int, hi: int) -> tuple[int, int, str]:
 def nearest_neighbours(model: SentimentRNN, vocab, tokens: list[str], positions: list[int]) -> dict[int, str]:
     """For tokens at ``positions``: the alphabetic common word nearest in the model's embedding (cosine)."""
     normed = lambda w: w / w.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    asked = {i: vocab.stoi.get(tokens[i]) for i in positions if tokens[i].isalpha()}
+    asked = {i: token_id for i, token_id in asked.items() if token_id is not None and token_id >= 2}
+    if not asked:
+        return {}
     common = normed(model.embedding.weight[:COMMON_WORDS])  # (COMMON_WORDS, E)
+    similarity = normed(model.embedding.weight[list(asked.values())]) @ common.T  # (n, COMMON_WORDS)
+    nearest = similarity.topk(min(20, similarity.shape[1]), dim=1).indices.tolist()  # n x 20, nearest first
     found = {}
-    for i in positions:
-        token_id = vocab.stoi.get(tokens[i])
-        if token_id is None or token_id < 2 or not tokens[i].isalpha():
-            continue
-        similarity = common @ normed(model.embedding.weight[token_id])  # (COMMON_WORDS,)
-        for j in torch.argsort(similarity, descending=True)[:20].tolist():
+    for (i, token_id), candidates in zip(asked.items(), nearest):
+        for j in candidates:
             word = vocab.itos[j]
             if j != token_id and j >= 2 and word.isalpha() and word != tokens[i]:
                 found[i] = word
@@ -319,9 +332,12 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
         if len(chosen) == k:
             break
     # the model reads the edited text anew; where its tokens are not the edit's ids (rare), score the text
-    read = [predictor.vocab.encode(toks[:predictor.max_len])
-            for toks in tokenize_many((t for _, t, _ in chosen), predictor.lowercase,
-                                        keep_html=predictor.keep_html)]
+    if clean_text(cleaned, predictor.keep_html) == cleaned:  # cleaning the edited text again changes nothing
+        starts = [w.idx for w in words]
+        edited_tokens = [tokens_after(cleaned, starts, tokens, edit.span, predictor.lowercase) for edit, _, _ in chosen]
+    else:
+        edited_tokens = tokenize_many((t for _, t, _ in chosen), predictor.lowercase, keep_html=predictor.keep_html)
+    read = [predictor.vocab.encode(toks[:predictor.max_len]) for toks in edited_tokens]
     differ = [n for n, (edit, _, _) in enumerate(chosen) if read[n] != edit.ids]
     if differ:
         fixed = torch.sigmoid(torch.from_numpy(predictor.logits([chosen[n][1] for n in differ]))).numpy()
@@ -330,6 +346,23 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     suggestions = [Suggestion(edit.kind, edit.description, edited, p, p - p0, (p >= 0.5) != (p0 >= 0.5))
                    for edit, edited, p in sorted(chosen, key=lambda c: -abs(c[2] - p0))]
     return EditSearch(p0, tokens[:T], deltas, loo, suggestions, len(edits), tried)
+
+
+def tokens_after(cleaned: str, starts: list[int], tokens: list[str], span: tuple[int, int, str], lowercase: bool
+                 ) -> list[str]:
+    """The tokens of ``cleaned`` with ``span`` (lo, hi, new) put in, given its own ``tokens`` and where each
+    starts. spaCy splits a text at whitespace first and reads each piece alone, so only the stretch between
+    the whitespace around the edit is tokenized again; the tokens on either side are the original's."""
+    lo, hi, new = span
+    a = lo - 1
+    while a > 0 and not cleaned[a].isspace():
+        a -= 1
+    a = max(a, 0)  # whitespace before the edit, or the start
+    b = hi
+    while b < len(cleaned) and not cleaned[b].isspace():
+        b += 1  # whitespace after it, or the end
+    middle = [t.lower_ if lowercase else t.text for t in spacy_tokens(cleaned[a:lo] + new + cleaned[hi:b])]
+    return tokens[:bisect.bisect_left(starts, a)] + middle + tokens[bisect.bisect_left(starts, b):]
 
 
 @dataclass

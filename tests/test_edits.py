@@ -130,3 +130,35 @@ def test_the_search_reports_the_running_change_the_explanation_shows(tiny_checkp
     predictor = Predictor.load(tiny_checkpoint)
     found = suggest_edits(predictor, REVIEW)
     np.testing.assert_allclose(found.running_deltas, predictor.explain(REVIEW).deltas, atol=1e-6)
+
+
+def test_the_cell_state_scan_is_the_recurrence():
+    torch.manual_seed(0)
+    for T in (1, 2, 3, 5, 64, 250, 801):
+        a, b = torch.rand(T, 4), torch.randn(T, 4)
+        c, loop = torch.zeros(4), []
+        for t in range(T):
+            c = a[t] * c + b[t]
+            loop.append(c)
+        torch.testing.assert_close(edits.linear_scan(a, b), torch.stack(loop), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("text", [
+    REVIEW,
+    "It wasn't good.\nNot at all,\tbut I didn't hate it (really) -- great cast!",
+    "Bad\u00a0acting;  a  dull,dull plot... can't recommend it. 10/10? No: 2/10.",
+    "\"Loved it\" , said nobody .I was bored:the end",
+])
+def test_an_edited_text_is_tokenized_again_only_around_the_edit(tiny_checkpoint, text):
+    predictor = Predictor.load(tiny_checkpoint)
+    cleaned = edits.clean_text(text)
+    words = edits.spacy_tokens(cleaned)
+    tokens = [w.lower_ for w in words]
+    ids = predictor.vocab.encode(tokens)
+    tried = 0
+    for i in range(len(words)):
+        for edit in edits.edits_at(i, cleaned, words, ids, predictor.vocab, True, "splendid"):
+            whole = next(edits.tokenize_many([edit.text(cleaned)]))  # the edited text, read from scratch
+            assert edits.tokens_after(cleaned, [w.idx for w in words], tokens, edit.span, True) == whole, edit
+            tried += 1
+    assert tried > len(words)  # a deletion at every token, and more
