@@ -22,6 +22,7 @@ import numpy as np
 from .data import SPLITS, DataError, cache_dir, data_fingerprint, read_reviews
 
 CLEANUP_VERSION = 1  # bump when clean_text changes, so old caches are not reused
+KEEP_TOKEN_CACHES = 4  # tokenized data sets kept in the cache (each 50-100 MB for IMDB); the least recently used go
 _TAG = re.compile(r"<\s*br\s*/?\s*>|</?[a-zA-Z][^<>]{0,40}>")  # <br />, <i>, </b> ...
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -160,7 +161,9 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     cache_file = corpus_cache_file(data_path, lowercase, keep_html)
     if use_cache and cache_file.exists():
         try:
-            return _load_corpus(cache_file)[0]
+            corpus = _load_corpus(cache_file)[0]
+            os.utime(cache_file)  # used now: prune_token_cache keeps the most recently used
+            return corpus
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
     reviews = read_reviews(data_path)
@@ -182,7 +185,22 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     corpus = Corpus(list(index), splits)
     if use_cache:
         _save_corpus(cache_file, corpus)
+        prune_token_cache(cache_file.parent)
     return corpus
+
+
+def prune_token_cache(folder: Path, keep: int = KEEP_TOKEN_CACHES) -> list[Path]:
+    """Remove all but the ``keep`` most recently used token caches in ``folder``: a new one is written
+    whenever the data or the tokenizer's settings change, and none would ever go. Returns those removed."""
+    def used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:  # removed meanwhile by another run's pruning
+            return float("inf")
+    removed = sorted(folder.glob("imdb-*.npz"), key=used, reverse=True)[keep:]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def save_corpus(path, corpus: Corpus, lowercase: bool = True, keep_html: bool = False) -> None:

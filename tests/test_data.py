@@ -92,6 +92,28 @@ def test_tokenized_corpus_is_cached(tiny_archive, monkeypatch):
     assert "<br" not in " ".join(first.types)
 
 
+def test_only_the_most_recently_used_token_caches_are_kept(tiny_archive, tmp_path, monkeypatch):
+    import os
+
+    from sentiment import text
+    monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path))
+    folder = tmp_path / "tokens"
+    folder.mkdir()
+    for age in range(6):  # older data sets' caches, the oldest last used 6 days ago
+        old = folder / f"imdb-old{age}.npz"
+        old.write_bytes(b"x")
+        os.utime(old, (0, 1_000_000 - age * 86_400))
+    used = text.corpus_cache_file(tiny_archive)
+    tokenize_corpus(tiny_archive)  # written now, then the cache pruned
+    assert sorted(p.name for p in folder.iterdir()) == sorted([used.name, "imdb-old0.npz", "imdb-old1.npz",
+                                                               "imdb-old2.npz"])
+    os.utime(used, (0, 1))  # as if last used long ago: reading it again makes it the newest
+    tokenize_corpus(tiny_archive)
+    removed = text.prune_token_cache(folder, keep=1)
+    assert removed == [folder / f"imdb-old{age}.npz" for age in range(3)]  # newest first
+    assert list(folder.iterdir()) == [used]
+
+
 def test_the_tokenizer_is_renewed_once_it_holds_too_many_words(monkeypatch):
     from sentiment import text
     first = text._spacy_tokenizer()
