@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .model import SentimentRNN
+from .model import SentimentRNN, running_max, running_sum
 from .text import clean_text, spacy_tokens, tokenize_many
 
 NEGATORS = ("not", "never", "n't")
@@ -98,8 +98,7 @@ def read_states(model: SentimentRNN, ids: torch.Tensor) -> Reading:
         outputs.append(h)
         x = out
     read = torch.cat(outputs[-model.n_read_layers:], dim=-1)  # (T, R*H)
-    along = read.T  # (R*H, T): scans along the last dimension run several times faster on a CPU
-    return Reading(ids, states, torch.cummax(along, dim=1).values.T, torch.cumsum(along, dim=1).T, read)
+    return Reading(ids, states, running_max(read), running_sum(read), read)
 
 
 def lstm_cell_states(layer: nn.LSTM, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -268,8 +267,11 @@ def _cut(text: str, lo: int, hi: int) -> tuple[int, int, str]:
 def nearest_neighbours(model: SentimentRNN, vocab, tokens: list[str], positions: list[int]) -> dict[int, str]:
     """For tokens at ``positions``: the alphabetic common word nearest in the model's embedding (cosine)."""
     normed = lambda w: w / w.norm(dim=-1, keepdim=True).clamp_min(1e-8)
-    asked = {i: vocab.stoi.get(tokens[i]) for i in positions if tokens[i].isalpha()}
-    asked = {i: token_id for i, token_id in asked.items() if token_id is not None and token_id >= 2}
+    asked = {}  # position -> token id, for the alphabetic tokens the vocabulary knows
+    for i in positions:
+        token_id = vocab.stoi.get(tokens[i])
+        if token_id is not None and token_id >= 2 and tokens[i].isalpha():
+            asked[i] = token_id
     if not asked:
         return {}
     common = normed(model.embedding.weight[:COMMON_WORDS])  # (COMMON_WORDS, E)

@@ -59,6 +59,17 @@ class ModelConfig:
         return cls(**d)
 
 
+def running_max(x: torch.Tensor) -> torch.Tensor:
+    """(..., T, D) -> (..., T, D): at each step t, the max over steps 0..t. The scan runs along the last
+    dimension of the transposed view, several times faster on a CPU than along T."""
+    return torch.cummax(x.transpose(-1, -2), dim=-1).values.transpose(-1, -2)
+
+
+def running_sum(x: torch.Tensor) -> torch.Tensor:
+    """(..., T, D) -> (..., T, D): at each step t, the sum over steps 0..t (scanned as ``running_max``)."""
+    return torch.cumsum(x.transpose(-1, -2), dim=-1).transpose(-1, -2)
+
+
 class SentimentRNN(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -132,14 +143,13 @@ class SentimentRNN(nn.Module):
         """(B, T, R*H) pooled layers' outputs -> (B, T, P*R*H): the pooled features if the review ended at each step."""
         if self.config.pooling == "last":
             return read
-        along = read.transpose(1, 2)  # (B, R*H, T): a scan along the last dimension runs several times faster on a CPU
-        steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)  # (T,)
+        steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)[:, None]  # (T, 1)
         pooled = []
         if self.config.pooling in ("max", "maxmean"):
-            pooled.append(torch.cummax(along, dim=2).values)  # (B, R*H, T)
+            pooled.append(running_max(read))  # (B, T, R*H)
         if self.config.pooling in ("mean", "maxmean"):
-            pooled.append(torch.cumsum(along, dim=2) / steps)  # (B, R*H, T)
-        return torch.cat(pooled, dim=1).transpose(1, 2)  # (B, T, P*R*H)
+            pooled.append(running_sum(read) / steps)  # (B, T, R*H)
+        return torch.cat(pooled, dim=-1)  # (B, T, P*R*H)
 
     def running_logits(self, read: torch.Tensor) -> torch.Tensor:
         """(B, T, R*H) pooled layers' outputs -> (B, T): the logit if the review ended at each step, the
@@ -151,11 +161,11 @@ class SentimentRNN(nn.Module):
         D = read.shape[-1]
         logits = b.expand(read.shape[:2])  # (B, T)
         if self.config.pooling in ("max", "maxmean"):
-            logits = logits + w[:D] @ torch.cummax(read.transpose(1, 2), dim=2).values  # (D,) @ (B, D, T) -> (B, T)
+            logits = logits + running_max(read) @ w[:D]  # (B, T)
             w = w[D:]
         if self.config.pooling in ("mean", "maxmean"):
             steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)  # (T,)
-            logits = logits + torch.cumsum(read @ w, dim=1) / steps  # (B, T)
+            logits = logits + torch.cumsum(read @ w, dim=1) / steps  # (B, T): T is the last dimension here
         return logits
 
     @torch.no_grad()

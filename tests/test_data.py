@@ -1,4 +1,5 @@
 import hashlib
+import os
 import tarfile
 
 import pytest
@@ -93,8 +94,6 @@ def test_tokenized_corpus_is_cached(tiny_archive, monkeypatch):
 
 
 def test_only_the_most_recently_used_token_caches_are_kept(tiny_archive, tmp_path, monkeypatch):
-    import os
-
     from sentiment import text
     monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path))
     folder = tmp_path / "tokens"
