@@ -302,3 +302,19 @@ def test_explain_parts_compares_the_thread_that_reads(tiny_checkpoint, tiny_arch
     assert all(c["explain_p50_ms"] > 0 and c["reviews"] == 3 and c["checkpoint"] == tiny_checkpoint.name for c in cases)
     assert ratios["only_over_only"] == 1.0
     assert ratios["second_over_only"] == round(cases[1]["explain_p50_ms"] / cases[0]["explain_p50_ms"], 2)
+
+
+def test_compare_code_times_two_checkouts_and_compares_their_answers(tiny_checkpoint, tiny_archive, capsys):
+    from benchmarks import compare_code
+    root = str(Path(compare_code.__file__).resolve().parents[1])
+    assert compare_code.main(["--before", root, "--checkpoint", str(tiny_checkpoint), "--data", str(tiny_archive),
+                              "--reviews", "8", "--searches", "2", "--rounds", "1", "--pass-size", "3", "--parts",
+                              "--whitespace-splits", "10"]) == 0
+    before, after, answers, splits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (before["side"], after["side"]) == ("before", "after")
+    for side in (before, after):
+        assert side["explain_p50_ms"] > 0 and side["explain_many_ms_per_review"] > 0 and side["suggest_edits_p50_ms"] > 0
+    assert before["parts_ms_per_search"] is None and after["parts_ms_per_search"]["continuation_logits"] > 0
+    assert answers["reviews"] == 6 and answers["searches"] == 2 and answers["same_suggested_texts"]
+    assert answers["running_max_diff"] == 0 and answers["suggestion_prob_max_diff"] == 0  # the same code twice
+    assert splits == {"whitespace_splits": 10, "differ": 0}

@@ -23,7 +23,7 @@ ALL_REVIEWS = 25_000  # the official training split; validation is held out of i
 RANGES = {  # the sliders' ends; the handler checks the same bounds, with messages that name the field
     "Layers": (1, 4), "Hidden size": (2, 512), "Embedding size": (8, 512), "Epochs": (1, 50),
     "Batch size": (1, 512), "Maximum review length": (8, 2600), "Training reviews": (MIN_TRAIN, ALL_REVIEWS)}
-PRESET_LABELS = {"classroom": "Classroom demo: a small LSTM, about a minute",
+PRESET_LABELS = {"classroom": "Classroom demo: a small LSTM, under a minute",
                  "homework": "The homework: 5-unit tanh RNN, last state (74.2% in its write-up)",
                  "rnn": "The shipped rnn recipe (tanh, 256 units)",
                  "default": "The shipped default recipe (LSTM 256, taught by large)",
@@ -241,7 +241,7 @@ def build():
     most = cap or ALL_REVIEWS
     gr.Markdown("Train a model here and watch it learn, epoch by epoch: the same loop as "
                 "`python -m sentiment train`. The defaults (a small LSTM, 2,000 reviews, 5 epochs) suit a class "
-                "demo of about a minute on a 2-core CPU; all 25,000 reviews at "
+                "demo of under a minute on a 2-core CPU; all 25,000 reviews at "
                 "full size want a GPU. The best epoch is saved under `runs/` and appears in the "
                 "Predict tab. One run at a time, for everyone using this app.")
     if not enabled:
