@@ -168,18 +168,18 @@ def _score_rows(model: SentimentRNN, base: Reading, cands: list[torch.Tensor], s
     total = (prefix + tail_len).clamp_min(1)  # (B,) tokens of each whole candidate
     mask = (torch.arange(S)[None, :] < tail_len[:, None])[..., None]  # (B, S, 1)
     has_prefix = (prefix > 0)[:, None]  # (B, 1)
-    pool = model.config.pooling
     pooled = []
-    if pool == "last":
-        last_tail = read[torch.arange(B), (tail_len - 1).clamp_min(0)]  # (B, R*H)
-        pooled.append(torch.where((tail_len > 0)[:, None], last_tail, _at(base.read, prefix)))
-    if pool in ("max", "maxmean"):
-        tail_max = read.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, R*H)
-        pooled.append(torch.where(has_prefix, torch.maximum(tail_max, _at(base.read_max, prefix)), tail_max))
-    if pool in ("mean", "maxmean"):
-        tail_sum = (read * mask).sum(dim=1)  # (B, R*H)
-        prefix_sum = torch.where(has_prefix, _at(base.read_sum, prefix), torch.zeros_like(tail_sum))
-        pooled.append((prefix_sum + tail_sum) / total[:, None].to(read.dtype))
+    for name in model.pool_parts:
+        if name == "last":
+            last_tail = read[torch.arange(B), (tail_len - 1).clamp_min(0)]  # (B, R*H)
+            pooled.append(torch.where((tail_len > 0)[:, None], last_tail, _at(base.read, prefix)))
+        elif name == "max":
+            tail_max = read.masked_fill(~mask, float("-inf")).amax(dim=1)  # (B, R*H)
+            pooled.append(torch.where(has_prefix, torch.maximum(tail_max, _at(base.read_max, prefix)), tail_max))
+        else:  # mean
+            tail_sum = (read * mask).sum(dim=1)  # (B, R*H)
+            prefix_sum = torch.where(has_prefix, _at(base.read_sum, prefix), torch.zeros_like(tail_sum))
+            pooled.append((prefix_sum + tail_sum) / total[:, None].to(read.dtype))
     return model.classifier(torch.cat(pooled, dim=-1)).squeeze(-1)  # (B,)
 
 

@@ -14,7 +14,10 @@ import torch.nn as nn
 from .vocab import PAD_ID, UNK_ID
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
-POOLINGS = ("last", "max", "mean", "maxmean")
+POOLINGS = ("last", "max", "mean", "maxmean", "maxmeanlast")
+# the parts each pooling puts side by side, in this order: the classifier's weights are (P * R*H,) in these blocks
+POOL_PARTS = {"last": ("last",), "max": ("max",), "mean": ("mean",), "maxmean": ("max", "mean"),
+              "maxmeanlast": ("max", "mean", "last")}
 POOLED_LAYERS = ("top", "all")
 RECURRENT_INITS = ("uniform", "orthogonal")
 CHOICES = {"cell": tuple(CELLS), "pooling": POOLINGS, "pooled_layers": POOLED_LAYERS,
@@ -32,7 +35,7 @@ class ModelConfig:
     word_dropout: float = 0.0  # in training, this share of tokens is read as <unk> (whole words dropped)
     layer_dropout: float = 0.3  # dropout on each layer's outputs before the next layer
     output_dropout: float = 0.5  # dropout on pooled features before the classifier
-    pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean or maxmean
+    pooling: str = "maxmean"  # how outputs over time become one vector: last, max, mean, maxmean or maxmeanlast
     pooled_layers: str = "top"  # whose outputs are pooled: the top layer's, or every layer's side by side
     recurrent_init: str = "uniform"  # start of the hidden-to-hidden weights: torch's "uniform", or "orthogonal"
 
@@ -87,8 +90,12 @@ class SentimentRNN(nn.Module):
         self.embed_drop = nn.Dropout(c.embed_dropout)
         self.layer_drop = nn.Dropout(c.layer_dropout)
         self.output_drop = nn.Dropout(c.output_dropout)
-        n_pooled = 2 if c.pooling == "maxmean" else 1
-        self.classifier = nn.Linear(n_pooled * self.n_read_layers * c.hidden_size, 1)
+        self.classifier = nn.Linear(len(self.pool_parts) * self.n_read_layers * c.hidden_size, 1)
+
+    @property
+    def pool_parts(self) -> tuple[str, ...]:
+        """The pooled parts side by side (P of them): some of "max", "mean", "last", in that order."""
+        return POOL_PARTS[self.config.pooling]
 
     @property
     def n_read_layers(self) -> int:
@@ -122,15 +129,11 @@ class SentimentRNN(nn.Module):
     def pool(self, outputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(B, T, H) outputs and (B,) lengths -> (B, P*H) features over the valid steps only (H: any width)."""
         B, T, H = outputs.shape
-        if self.config.pooling == "last":
-            return outputs[torch.arange(B, device=outputs.device), lengths - 1]  # (B, H)
         mask = (torch.arange(T, device=outputs.device)[None, :] < lengths[:, None])[..., None]  # (B, T, 1)
-        pooled = []
-        if self.config.pooling in ("max", "maxmean"):
-            pooled.append(outputs.masked_fill(~mask, float("-inf")).amax(dim=1))  # (B, H)
-        if self.config.pooling in ("mean", "maxmean"):
-            pooled.append((outputs * mask).sum(dim=1) / lengths[:, None].to(outputs.dtype))  # (B, H)
-        return torch.cat(pooled, dim=-1)  # (B, P*H)
+        part = {"max": lambda: outputs.masked_fill(~mask, float("-inf")).amax(dim=1),  # (B, H)
+                "mean": lambda: (outputs * mask).sum(dim=1) / lengths[:, None].to(outputs.dtype),  # (B, H)
+                "last": lambda: outputs[torch.arange(B, device=outputs.device), lengths - 1]}  # (B, H)
+        return torch.cat([part[name]() for name in self.pool_parts], dim=-1)  # (B, P*H)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor, perturbation: torch.Tensor | None = None
                 ) -> torch.Tensor:
@@ -141,31 +144,24 @@ class SentimentRNN(nn.Module):
 
     def running_features(self, read: torch.Tensor) -> torch.Tensor:
         """(B, T, R*H) pooled layers' outputs -> (B, T, P*R*H): the pooled features if the review ended at each step."""
-        if self.config.pooling == "last":
-            return read
         steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)[:, None]  # (T, 1)
-        pooled = []
-        if self.config.pooling in ("max", "maxmean"):
-            pooled.append(running_max(read))  # (B, T, R*H)
-        if self.config.pooling in ("mean", "maxmean"):
-            pooled.append(running_sum(read) / steps)  # (B, T, R*H)
-        return torch.cat(pooled, dim=-1)  # (B, T, P*R*H)
+        part = {"max": lambda: running_max(read), "mean": lambda: running_sum(read) / steps,  # (B, T, R*H)
+                "last": lambda: read}
+        return torch.cat([part[name]() for name in self.pool_parts], dim=-1)  # (B, T, P*R*H)
 
     def running_logits(self, read: torch.Tensor) -> torch.Tensor:
         """(B, T, R*H) pooled layers' outputs -> (B, T): the logit if the review ended at each step, the
         classifier applied to ``running_features`` without building them. The classifier is linear, so the
         mean's part is projected first and then summed along the steps: a (B, T) scan, not (B, T, R*H)."""
-        w, b = self.classifier.weight[0], self.classifier.bias[0]  # (P*R*H,), ()
-        if self.config.pooling == "last":
-            return read @ w + b
         D = read.shape[-1]
-        logits = b.expand(read.shape[:2])  # (B, T)
-        if self.config.pooling in ("max", "maxmean"):
-            logits = logits + running_max(read) @ w[:D]  # (B, T)
-            w = w[D:]
-        if self.config.pooling in ("mean", "maxmean"):
-            steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)  # (T,)
-            logits = logits + torch.cumsum(read @ w, dim=1) / steps  # (B, T): T is the last dimension here
+        steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)  # (T,)
+        part = {"max": lambda w: running_max(read) @ w,  # (B, T)
+                "mean": lambda w: torch.cumsum(read @ w, dim=1) / steps,  # T is the last dimension here
+                "last": lambda w: read @ w}
+        weights = self.classifier.weight[0].split(D)  # P x (R*H,), in pool_parts' order
+        logits = self.classifier.bias[0].expand(read.shape[:2])  # (B, T)
+        for name, w in zip(self.pool_parts, weights):
+            logits = logits + part[name](w)
         return logits
 
     @torch.no_grad()

@@ -34,7 +34,7 @@ from .contrast import contrast_pairs
 from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
-from .model import ModelConfig, SentimentRNN
+from .model import POOL_PARTS, ModelConfig, SentimentRNN
 from .text import tokenize_corpus
 from .vocab import Vocab
 
@@ -582,15 +582,34 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
 
 def initial_weights(init_from, model_options: dict) -> tuple[SentimentRNN, Vocab]:
     """(model, vocabulary) of the checkpoint a run starts from (``init_from``), its weights as trained; it must
-    have the run's model options, and its vocabulary is the run's, so that every weight keeps its word."""
+    have the run's model options, and its vocabulary is the run's, so that every weight keeps its word. One
+    exception: a pooling that adds parts to the checkpoint's (maxmean -> maxmeanlast) starts the classifier's
+    new parts at zero, so the run starts from exactly the checkpoint's answers."""
     model, vocab, _, _ = load_checkpoint(resolve_checkpoint(init_from), calibrated=False)
     wanted = ModelConfig(vocab_size=model.config.vocab_size, **model_options)
     differ = [(k, getattr(model.config, k), getattr(wanted, k)) for k in model_option_names()
               if getattr(model.config, k) != getattr(wanted, k)]
+    if [k for k, *_ in differ] == ["pooling"] and set(model.pool_parts) <= set(POOL_PARTS[wanted.pooling]):
+        return _widened(model, wanted), vocab
     if differ:
         raise ValueError(f"cannot start from {init_from}: its model differs from this run's in "
                          + ", ".join(f"{k} ({a} there, {b} here)" for k, a, b in differ))
     return model, vocab
+
+
+@torch.no_grad()
+def _widened(model: SentimentRNN, config: ModelConfig) -> SentimentRNN:
+    """``model`` with ``config``'s pooling, which holds every part of its own: the same weights, and the
+    classifier's weights for each new part zero (so every logit is unchanged)."""
+    wider = SentimentRNN(config)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classifier.")}
+    wider.load_state_dict(state, strict=False)
+    old = dict(zip(model.pool_parts, model.classifier.weight[0].split(model.classifier.in_features // len(model.pool_parts))))
+    blocks = wider.classifier.weight[0].split(wider.classifier.in_features // len(wider.pool_parts))
+    for name, block in zip(wider.pool_parts, blocks):
+        block.copy_(old[name] if name in old else torch.zeros_like(block))
+    wider.classifier.bias.copy_(model.classifier.bias)
+    return wider
 
 
 def _save_state(resume_dir: Path, model, optimizer, vocab: Vocab, average: AveragedModel | None, state: dict) -> None:

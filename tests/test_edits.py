@@ -29,7 +29,7 @@ def test_alignment_of_insertions_deletions_and_replacements():
 
 
 @pytest.fixture(scope="module", params=[("lstm", "maxmean", "top"), ("gru", "max", "all"), ("rnn", "mean", "top"),
-                                        ("lstm", "last", "all")], ids=lambda p: "-".join(p))
+                                        ("lstm", "last", "all"), ("lstm", "maxmeanlast", "all")], ids=lambda p: "-".join(p))
 def predictor(request, tiny_checkpoint):
     """A predictor per cell and pooling, with random weights on the tiny checkpoint's vocabulary."""
     cell, pooling, pooled = request.param

@@ -55,7 +55,7 @@ def test_pooling_every_layer_reads_each_layers_outputs():
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean", "maxmeanlast"])
 @pytest.mark.parametrize("pooled_layers", ["top", "all"])
 def test_padding_never_changes_a_prediction(cell, pooling, pooled_layers):
     model = make_model(cell, pooling, pooled_layers=pooled_layers)
@@ -67,7 +67,7 @@ def test_padding_never_changes_a_prediction(cell, pooling, pooled_layers):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean", "maxmeanlast"])
 @pytest.mark.parametrize("pooled_layers", ["top", "all"])
 def test_running_prediction_is_exact_at_every_token(cell, pooling, pooled_layers):
     model = make_model(cell, pooling, pooled_layers=pooled_layers)
@@ -78,7 +78,7 @@ def test_running_prediction_is_exact_at_every_token(cell, pooling, pooled_layers
     assert running[-1] == pytest.approx(model(review[None], torch.tensor([len(review)])).item(), abs=1e-6)
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean"])
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "maxmean", "maxmeanlast"])
 @pytest.mark.parametrize("pooled_layers", ["top", "all"])
 def test_running_logits_are_the_classifier_on_the_running_features(pooling, pooled_layers):
     model = make_model("lstm", pooling, pooled_layers=pooled_layers)

@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 from sentiment.data import DataError, read_reviews
 from sentiment.model import ModelConfig, SentimentRNN
 from sentiment.predict import Predictor
-from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, adversarial_push, prepare_data,
-                             split_indices, train, weight_average)
+from sentiment.train import (Done, EpochRecord, Progress, TrainConfig, TrainingBusy, adversarial_push, initial_weights,
+                             prepare_data, split_indices, train, weight_average)
 from tests.conftest import write_folder
 
 OPTIONS = {"cell": "gru", "embed_dim": 16, "hidden_size": 12}
@@ -238,6 +238,21 @@ def test_a_run_can_start_from_a_checkpoints_weights_and_keeps_its_vocabulary(tin
     list(train(tiny_archive, options, replace(cfg, init_from=None), tmp_path / "fresh"))  # the same run, fresh weights
     fresh = Predictor.load(tmp_path / "fresh")
     assert not torch.allclose(torch.tensor(fresh.logits(texts)), torch.tensor(start.logits(texts)) * t, atol=1e-2)
+
+
+def test_a_run_may_start_from_a_checkpoint_with_fewer_pooled_parts(tiny_checkpoint):
+    start = Predictor.load(tiny_checkpoint)  # maxmean pooling
+    options = {k: v for k, v in start.model.config.to_dict().items() if k != "vocab_size"}
+    wider, vocab = initial_weights(tiny_checkpoint, {**options, "pooling": "maxmeanlast"})
+    assert wider.pool_parts == ("max", "mean", "last") and vocab.itos == start.vocab.itos
+    H = wider.config.hidden_size
+    assert torch.equal(wider.classifier.weight[0, 2 * H:], torch.zeros(H))  # the new part starts at zero
+    narrow, _ = initial_weights(tiny_checkpoint, options)
+    ids = torch.tensor([start.vocab.encode("a wonderful film , but dull".split())])  # (1, T)
+    read = lambda m: m.read_outputs(m.encode(ids))
+    assert torch.equal(wider.eval().running_logits(read(wider)), narrow.eval().running_logits(read(narrow)))
+    with pytest.raises(ValueError, match=r"pooling \(maxmean there, last here\)"):
+        initial_weights(tiny_checkpoint, {**options, "pooling": "last"})  # a part of it would be lost
 
 
 def test_a_checkpoint_to_start_from_must_have_the_runs_model(tiny_archive, tiny_checkpoint, tmp_path):
