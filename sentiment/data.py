@@ -43,6 +43,20 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+def prune_least_recently_used(folder: Path, pattern: str, keep: int) -> list[Path]:
+    """Remove all but the ``keep`` most recently used files in ``folder`` that match ``pattern`` (a cache
+    that marks a use by touching its file's modification time). Returns those removed, newest first."""
+    def used(path: Path) -> float:
+        try:
+            return path.stat().st_mtime
+        except FileNotFoundError:  # removed meanwhile by another process's pruning
+            return float("inf")
+    removed = sorted(folder.glob(pattern), key=used, reverse=True)[keep:]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def resolve_data_path(path: str | os.PathLike | None = None, download: bool = True) -> Path:
     """The data set to use: ``path``, else ``$IMDB_DATA``, else the cached official download."""
     chosen = path or os.environ.get(ENV_VAR)

@@ -20,11 +20,12 @@ import torch
 
 from .batching import EncodedSplit
 from .checkpoint import load_checkpoint, weights_digest
-from .data import cache_dir
+from .data import cache_dir, prune_least_recently_used
 from .text import TokenizedSplit, pack
 
 SENTENCE_ENDS = (".", "!", "?", "...")  # tokens that end a sentence (negation.py splits sentences by them too)
 WINDOW_MAX_TOKENS = 60  # a window is cut here even mid-sentence
+KEEP_TEACHER_CACHES = 64  # teachers' logits kept (one file per teacher and piece of data, up to a few MB each)
 
 
 def sentence_windows(split: TokenizedSplit, types: list[str], per_review: int, rng: np.random.Generator,
@@ -73,7 +74,12 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
         key.update(part)
     cache_file = cache_dir() / "teacher" / f"{key.hexdigest()[:24]}.npy"
     if use_cache and cache_file.exists():
-        return np.load(cache_file)
+        try:
+            logits = np.load(cache_file)
+            os.utime(cache_file)  # used now: the pruning below keeps the most recently used
+            return logits
+        except (OSError, ValueError):
+            pass  # a damaged or vanished cache file is computed again
     encoded = EncodedSplit.from_tokens(split, vocab.lookup_table(types), tokenizer["max_len"])
     logits = split_logits(model, encoded, batch_size=64, device=torch.device(device)).numpy()  # (n,)
     if use_cache:
@@ -82,6 +88,7 @@ def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowerca
         with os.fdopen(fd, "wb") as f:
             np.save(f, logits)
         os.replace(tmp, cache_file)
+        prune_least_recently_used(cache_file.parent, "*.npy", KEEP_TEACHER_CACHES)
     return logits
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import SPLITS, DataError, cache_dir, data_fingerprint, read_reviews
+from .data import SPLITS, DataError, cache_dir, data_fingerprint, prune_least_recently_used, read_reviews
 
 CLEANUP_VERSION = 1  # bump when clean_text changes, so old caches are not reused
 KEEP_TOKEN_CACHES = 4  # tokenized data sets kept in the cache (each 50-100 MB for IMDB); the least recently used go
@@ -192,15 +192,7 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
 def prune_token_cache(folder: Path, keep: int = KEEP_TOKEN_CACHES) -> list[Path]:
     """Remove all but the ``keep`` most recently used token caches in ``folder``: a new one is written
     whenever the data or the tokenizer's settings change, and none would ever go. Returns those removed."""
-    def used(path: Path) -> float:
-        try:
-            return path.stat().st_mtime
-        except FileNotFoundError:  # removed meanwhile by another run's pruning
-            return float("inf")
-    removed = sorted(folder.glob("imdb-*.npz"), key=used, reverse=True)[keep:]
-    for path in removed:
-        path.unlink(missing_ok=True)
-    return removed
+    return prune_least_recently_used(folder, "imdb-*.npz", keep)
 
 
 def save_corpus(path, corpus: Corpus, lowercase: bool = True, keep_html: bool = False) -> None:

@@ -1,5 +1,6 @@
 """Learning from a teacher and from short windows of reviews; a temperature fitted on validation."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -132,6 +133,24 @@ def test_a_teacher_that_read_other_tokens_is_refused(tiny_archive, tiny_checkpoi
     corpus = tokenize_corpus(tiny_archive, lowercase=False)
     with pytest.raises(ValueError, match="tokens"):
         teacher_logits(tiny_checkpoint, corpus.types, corpus.splits["train"], lowercase=False, keep_html=False)
+
+
+def test_teachers_logits_are_cached_and_the_least_recently_used_pruned(tiny_checkpoint, monkeypatch):
+    from sentiment import distill
+    types = Predictor.load(tiny_checkpoint).vocab.itos
+    texts = [" ".join(types[2 + i:5 + i]) for i in range(6)]
+    ask = lambda split: teacher_logits(tiny_checkpoint, types, split, lowercase=True, keep_html=False)
+    first = ask(toy_split(texts, types))
+    folder = distill.cache_dir() / "teacher"
+    cached = max(folder.glob("*.npy"), key=lambda p: p.stat().st_mtime)  # the file just written
+    cached.write_bytes(b"not an array")  # damaged: computed again, not an error
+    assert np.allclose(ask(toy_split(texts, types)), first)
+    monkeypatch.setattr(distill, "KEEP_TEACHER_CACHES", 2)
+    os.utime(cached, (0, 1))  # as if last used long ago: reading it makes it the newest again
+    assert np.allclose(ask(toy_split(texts, types)), first) and cached.stat().st_mtime > 1
+    for k in range(3):  # three more pieces of data, each cached
+        ask(toy_split(texts[k:k + 2], types))
+    assert len(list(folder.glob("*.npy"))) == 2 and not cached.exists()  # the oldest went
 
 
 @pytest.mark.parametrize("bad", [dict(distill=1.5), dict(distill_temperature=0), dict(windows=-1),
