@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(i did n't love it), fragment (not awful): see sentiment/negation.py",
                    "contrasts": "sentence pairs 'A , but B' and 'B , but A' from training reviews, each labelled by "
                                 "its last clause (weight: --negation-weight): see sentiment/contrast.py",
+                   "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
+                            "labelled by its last window (weight: --negation-weight; needs --windows, --teacher)",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):

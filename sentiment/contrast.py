@@ -14,6 +14,11 @@ both often; a short text that turns once is what people type. The rule:
    learns that the clause after the turn decides, not which opinion word is stronger.
 
 Both get soft targets (``TARGETS``), less sure than a plain sentence's: a mixed verdict is not a rave.
+
+**Turns** (``turn_pairs``) do the same with no contrast word, for a review whose verdict turns in its last
+sentences: two short windows of training reviews (1-3 sentences, ``distill.sentence_windows``) that the
+teacher reads as clearly of opposite sides, one after the other, both ways round, each labelled by the window
+that comes last.
 """
 from __future__ import annotations
 
@@ -78,3 +83,30 @@ def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set
         return np.concatenate([[word], bare, [comma], last])
     return np.concatenate([bare, [comma, word], last])
 
+
+
+TURN_SURE = 0.9  # a window joins a turn only if the teacher gives its side at least this probability
+
+
+def turn_pairs(windows: TokenizedSplit, teacher_logits: np.ndarray, n: int, rng: np.random.Generator
+               ) -> tuple[TokenizedSplit, np.ndarray]:
+    """Up to ``n`` pairs of windows ("A B", "B A") that the teacher (``teacher_logits``, (len(windows),))
+    reads as clearly positive (A) and clearly negative (B), from two different reviews, as a TokenizedSplit
+    of 2 x pairs examples (each named after its last window's review) and their (2 x pairs,) targets."""
+    sure = np.log(TURN_SURE / (1 - TURN_SURE))
+    sides = {+1: np.flatnonzero(teacher_logits >= sure), -1: np.flatnonzero(teacher_logits <= -sure)}
+    window = lambda i: windows.token_ids[windows.offsets[i]:windows.offsets[i + 1]]
+    pieces, targets, labels, names, movies = [], [], [], [], []
+    if len(sides[+1]) and len(sides[-1]):
+        for _ in range(n):
+            chosen = {k: int(v[rng.integers(len(v))]) for k, v in sides.items()}
+            if windows.names[chosen[+1]] == windows.names[chosen[-1]]:
+                continue  # two windows of one review: leave them to the review
+            for first, last in ((+1, -1), (-1, +1)):
+                pieces.append(np.concatenate([window(chosen[first]), window(chosen[last])]))
+                targets.append(TARGETS["positive" if last > 0 else "negative"])
+                labels.append(int(last > 0))
+                names.append(windows.names[chosen[last]])
+                movies.append(windows.movies[chosen[last]])
+    return (TokenizedSplit(*pack(pieces, windows.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies),
+            np.asarray(targets, dtype=np.float32))

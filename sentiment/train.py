@@ -30,7 +30,7 @@ from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
 from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
-from .contrast import contrast_pairs
+from .contrast import contrast_pairs, turn_pairs
 from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
@@ -70,6 +70,7 @@ class TrainConfig:
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
+    turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), at negation_weight
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -112,6 +113,10 @@ class TrainConfig:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
         if not isinstance(self.contrasts, int) or self.contrasts < 0:
             raise ValueError(f"contrasts must be an integer >= 0; got {self.contrasts!r}")
+        if not isinstance(self.turns, int) or self.turns < 0:
+            raise ValueError(f"turns must be an integer >= 0; got {self.turns!r}")
+        if self.turns and not (self.windows and self.teacher):
+            raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
@@ -246,10 +251,10 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
 
 
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
-    """Append the training reviews' windows, negation pairs and contrast pairs to ``prepared.train``, each part
+    """Append the training reviews' windows, turns, negation pairs and contrast pairs to ``prepared.train``, each part
     with what it learns beside its labels: logits to match, their share of the loss (mix), weight and
     temperature. Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's alone (without a
-    teacher, their review's label); negation and contrast pairs: their rule's targets, as said (temperature 1)."""
+    teacher, their review's label); turns, negation and contrast pairs: their rule's targets (temperature 1)."""
     rng = lambda k: np.random.default_rng([cfg.seed, k])
     windows = sentence_windows(train_tokens, types, cfg.windows, rng(7)) if cfg.windows else None
     pairs, pair_targets = (negation_pairs(train_tokens, types, cfg.negations, rng(11),
@@ -263,6 +268,9 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
     if windows is not None:
         parts.append((windows, taught(windows) if cfg.teacher else 0.0, 1.0 if cfg.teacher else 0.0,
                       cfg.window_weight, t))
+        if cfg.turns:
+            turns, turn_targets = turn_pairs(windows, parts[-1][1], cfg.turns, rng(17))
+            parts.append((turns, np.log(turn_targets) - np.log1p(-turn_targets), 1.0, cfg.negation_weight, 1.0))
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
     if contrasts is not None and len(contrasts):

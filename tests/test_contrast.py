@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from sentiment.contrast import JOINS, TARGETS, contrast_pairs
-from sentiment.text import TokenizedSplit
+from sentiment.contrast import JOINS, TARGETS, contrast_pairs, turn_pairs
+from sentiment.text import TokenizedSplit, pack
 from sentiment.train import TrainConfig, prepare_data
 from tests.conftest import NEGATIVE, POSITIVE, write_archive
 from tests.test_negation import corpus, words
@@ -63,3 +63,25 @@ def test_training_data_gets_the_contrast_pairs_after_the_negation_pairs_at_their
     assert list(prepared.train.labels[n + 200:]) == [int(q > 0.5) for q in p]
     with pytest.raises(ValueError, match="contrasts"):
         TrainConfig(contrasts=-1)
+
+
+def test_turns_join_two_sure_windows_of_opposite_sides_both_ways_labelled_by_the_last():
+    types = ["a", "great", "film", ".", "dull", "plot", "fine"]
+    texts = ["a great film .", "dull plot .", "a fine film .", "great plot ."]
+    ids = [[types.index(w) for w in t.split()] for t in texts]
+    windows = TokenizedSplit(*pack([np.array(x, dtype=np.int32) for x in ids], np.int32), np.array([1, 0, 1, 1]),
+                             ["r0", "r1", "r2", "r0"], ["m0", "m1", "m2", "m0"])
+    logits = np.array([4.0, -4.0, 0.5, 3.0])  # the teacher is sure of the first, second and fourth only
+    turns, targets = turn_pairs(windows, logits, n=20, rng=np.random.default_rng(0))
+    made = {" ".join(types[i] for i in turns.token_ids[turns.offsets[k]:turns.offsets[k + 1]]): (targets[k], turns.labels[k])
+            for k in range(len(turns))}
+    assert set(made) <= {"a great film . dull plot .", "dull plot . a great film .", "great plot . dull plot .",
+                         "dull plot . great plot ."} and len(made) == 4  # never "a fine film", never two of r0
+    assert made["a great film . dull plot ."] == (TARGETS["negative"], 0)
+    assert made["dull plot . great plot ."] == (TARGETS["positive"], 1)
+    assert len(turn_pairs(windows, np.array([4.0, 4.0, 4.0, 4.0]), n=5, rng=np.random.default_rng(0))[0]) == 0
+
+
+def test_turns_need_the_windows_and_the_teacher_they_are_made_of():
+    with pytest.raises(ValueError, match="turns are made of the windows"):
+        TrainConfig(turns=5, windows=1)
