@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "contrasts": "sentence pairs 'A , but B' and 'B , but A' from training reviews, each labelled by "
                                 "its last clause (weight: --negation-weight): see sentiment/contrast.py",
                    "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
-                            "labelled by its last window (weight: --negation-weight; needs --windows, --teacher)",
+                            "labelled by its last window (needs --windows, --teacher): see sentiment/contrast.py",
+                   "turn_weight": "a turn's weight in the loss, against a review's 1",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):

@@ -18,7 +18,7 @@ Both get soft targets (``TARGETS``), less sure than a plain sentence's: a mixed 
 **Turns** (``turn_pairs``) do the same with no contrast word, for a review whose verdict turns in its last
 sentences: two short windows of training reviews (1-3 sentences, ``distill.sentence_windows``) that the
 teacher reads as clearly of opposite sides, one after the other, both ways round, each labelled by the window
-that comes last.
+that comes last (at ``--turn-weight``).
 """
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ class TrainConfig:
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
-    turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), at negation_weight
+    turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
+    turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -115,6 +116,8 @@ class TrainConfig:
             raise ValueError(f"contrasts must be an integer >= 0; got {self.contrasts!r}")
         if not isinstance(self.turns, int) or self.turns < 0:
             raise ValueError(f"turns must be an integer >= 0; got {self.turns!r}")
+        if not (self.turn_weight > 0 and math.isfinite(self.turn_weight)):
+            raise ValueError(f"turn_weight must be a positive number; got {self.turn_weight!r}")
         if self.turns and not (self.windows and self.teacher):
             raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
@@ -270,7 +273,7 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
                       cfg.window_weight, t))
         if cfg.turns:
             turns, turn_targets = turn_pairs(windows, parts[-1][1], cfg.turns, rng(17))
-            parts.append((turns, np.log(turn_targets) - np.log1p(-turn_targets), 1.0, cfg.negation_weight, 1.0))
+            parts.append((turns, np.log(turn_targets) - np.log1p(-turn_targets), 1.0, cfg.turn_weight, 1.0))
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
     if contrasts is not None and len(contrasts):
