@@ -147,7 +147,7 @@ class Predictor:
         weights = self.model.classifier.weight[0]  # (P*R*H,)
         L, H, R = self.model.config.num_layers, self.model.config.hidden_size, self.model.n_read_layers
         contributions = np.zeros((L, H), dtype=np.float32)
-        # features are (P, R, H): max and mean parts summed; the R read layers are the top ones
+        # features are (P, R, H): the pooled parts (max, mean, last) summed; the R read layers are the top ones
         contributions[L - R:] = (features * weights).reshape(-1, R, H).sum(0).numpy()
         return Explanation(tokens, hidden_states.numpy(), running_probs, float(running_probs[-1]), contributions,
                            float(self.model.classifier.bias[0]), n_tokens, truncated, int((ids != UNK_ID).sum()))
