@@ -19,8 +19,9 @@ that the runs' kernels execute side by side; if it does not start, the runs shar
 ``--concurrency-without-mps`` at a time.
 
 ``--recipes`` picks the set: pretraining, distillation (the two rounds that chose today's `default`),
-negation (more windows, negation pairs weighted up), or turns (the last state pooled, turn pairs by weight). ``--teacher-first`` first trains `large`'s recipe on the
-same movie split, so that it never reads the validation movies, and phase 1 learns from it instead of
+negation (more windows, negation pairs weighted up), or turns (the last state pooled, turn pairs by weight).
+``--teacher-first`` first trains `large`'s recipe on the same movie split, so that it never reads the
+validation movies, and phase 1 learns from it instead of
 `checkpoints/large`: the shipped teacher read every training review, so it flatters, on validation, the
 students that learn more from it. Phase 2's run on every review then learns from `checkpoints/large` again
 (every review is what it is for), and no second seed runs (its split would hold movies the teacher read).

@@ -84,7 +84,6 @@ def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set
     return np.concatenate([bare, [comma, word], last])
 
 
-
 TURN_SURE = 0.9  # a window joins a turn only if the teacher gives its side at least this probability
 
 

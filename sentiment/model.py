@@ -97,6 +97,10 @@ class SentimentRNN(nn.Module):
         """The pooled parts side by side (P of them): some of "max", "mean", "last", in that order."""
         return POOL_PARTS[self.config.pooling]
 
+    def classifier_parts(self) -> dict[str, torch.Tensor]:
+        """The classifier's weights by pooled part: name -> (R*H,), views of its (P*R*H,) row."""
+        return dict(zip(self.pool_parts, self.classifier.weight[0].chunk(len(self.pool_parts))))
+
     @property
     def n_read_layers(self) -> int:
         """How many layers' outputs the classifier reads (R): 1 (the top) or all of them."""
@@ -153,14 +157,12 @@ class SentimentRNN(nn.Module):
         """(B, T, R*H) pooled layers' outputs -> (B, T): the logit if the review ended at each step, the
         classifier applied to ``running_features`` without building them. The classifier is linear, so the
         mean's part is projected first and then summed along the steps: a (B, T) scan, not (B, T, R*H)."""
-        D = read.shape[-1]
         steps = torch.arange(1, read.shape[1] + 1, device=read.device, dtype=read.dtype)  # (T,)
         part = {"max": lambda w: running_max(read) @ w,  # (B, T)
                 "mean": lambda w: torch.cumsum(read @ w, dim=1) / steps,  # T is the last dimension here
                 "last": lambda w: read @ w}
-        weights = self.classifier.weight[0].split(D)  # P x (R*H,), in pool_parts' order
         logits = self.classifier.bias[0].expand(read.shape[:2])  # (B, T)
-        for name, w in zip(self.pool_parts, weights):
+        for name, w in self.classifier_parts().items():  # w: (R*H,)
             logits = logits + part[name](w)
         return logits
 

@@ -269,10 +269,10 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
     t = cfg.distill_temperature
     parts = [(train_tokens, taught(train_tokens) if cfg.teacher else 0.0, cfg.distill if cfg.teacher else 0.0, 1.0, t)]
     if windows is not None:
-        parts.append((windows, taught(windows) if cfg.teacher else 0.0, 1.0 if cfg.teacher else 0.0,
-                      cfg.window_weight, t))
-        if cfg.turns:
-            turns, turn_targets = turn_pairs(windows, parts[-1][1], cfg.turns, rng(17))
+        window_logits = taught(windows) if cfg.teacher else 0.0
+        parts.append((windows, window_logits, 1.0 if cfg.teacher else 0.0, cfg.window_weight, t))
+        if cfg.turns:  # TrainConfig made sure there is a teacher
+            turns, turn_targets = turn_pairs(windows, window_logits, cfg.turns, rng(17))
             parts.append((turns, np.log(turn_targets) - np.log1p(-turn_targets), 1.0, cfg.turn_weight, 1.0))
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
@@ -613,11 +613,9 @@ def _widened(model: SentimentRNN, config: ModelConfig) -> SentimentRNN:
     """``model`` with ``config``'s pooling, which holds every part of its own: the same weights, and the
     classifier's weights for each new part zero (so every logit is unchanged)."""
     wider = SentimentRNN(config)
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("classifier.")}
-    wider.load_state_dict(state, strict=False)
-    old = dict(zip(model.pool_parts, model.classifier.weight[0].split(model.classifier.in_features // len(model.pool_parts))))
-    blocks = wider.classifier.weight[0].split(wider.classifier.in_features // len(wider.pool_parts))
-    for name, block in zip(wider.pool_parts, blocks):
+    wider.load_state_dict({k: v for k, v in model.state_dict().items() if not k.startswith("classifier.")}, strict=False)
+    old = model.classifier_parts()
+    for name, block in wider.classifier_parts().items():
         block.copy_(old[name] if name in old else torch.zeros_like(block))
     wider.classifier.bias.copy_(model.classifier.bias)
     return wider
