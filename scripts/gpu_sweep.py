@@ -26,6 +26,12 @@ validation movies, and phase 1 learns from it instead of
 students that learn more from it. Phase 2's run on every review then learns from `checkpoints/large` again
 (every review is what it is for), and no second seed runs (its split would hold movies the teacher read).
 
+``--suite-tokens FILE`` makes the choice rule for recipes that teach behaviour (turns, say): a recipe qualifies if its
+validation accuracy is within ``--val-guard`` of the set's first recipe (the reference), and the qualifier that
+passes most of the behaviour suite's dev half is chosen (validation breaks ties). This machine's GPU host has no
+spaCy, so the dev cases come tokenized: ``python scripts/gpu_sweep.py --prepare-suite FILE`` writes them where
+spaCy is. Every phase-1 run's dev figures go to summary.json.
+
 ``--dry-run`` does all of it on the CPU in a few minutes with 200 reviews and one epoch per run, to test
 this script before it is given GPU time.
 """
@@ -41,6 +47,8 @@ import sys
 import tarfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `sentiment`, for the suite's dev half
 
 COMMON = "--preset default --weights-dtype float16"
 # (name, options): the priority order; the first ones run first. `default`'s own recipe first, as the
@@ -239,10 +247,83 @@ def pack(run: Run, out: Path, piece_mb: int = 15) -> list[str]:
     return pieces
 
 
+def prepare_suite(path: Path) -> None:
+    """Write the behaviour suite's dev texts with their tokens, cased and lowercased (needs spaCy)."""
+    from sentiment import behaviour
+    from sentiment.text import tokenize_many
+
+    texts = suite_texts()
+    tokens = {str(lower).lower(): dict(zip(texts, tokenize_many(texts, lower))) for lower in (True, False)}
+    path.write_text(json.dumps({"suite_sha256": behaviour.suite_digest(), "tokens": tokens}))
+    say(f"{len(texts)} texts of the suite's dev half, tokenized, in {path}")
+
+
+def suite_texts() -> list[str]:
+    from sentiment import behaviour
+
+    cases = behaviour.expand(behaviour.load_suite(), "dev")
+    return list(dict.fromkeys(t for c in cases for t in (c.text, c.edited) if t is not None))
+
+
+def read_suite_tokens(path: Path) -> dict:
+    """The file ``--prepare-suite`` wrote, checked against this checkout's suite before any GPU time is spent."""
+    from sentiment import behaviour
+
+    data = json.loads(path.read_text())
+    missing = [t for t in suite_texts() if t not in data["tokens"]["true"]]
+    if data["suite_sha256"] != behaviour.suite_digest() or missing:
+        raise SystemExit(f"{path} was made from another suite ({len(missing)} texts missing): make it again "
+                         "with --prepare-suite")
+    return data["tokens"]
+
+
+def suite_dev(run: Run, tokens: dict) -> dict | None:
+    """The behaviour suite's dev half on ``run``'s checkpoint (its own temperature), without spaCy:
+    {"pass_rate", "passed", "n", "by_capability", "sure_short"}; None if the checkpoint cannot be read."""
+    from sentiment import behaviour
+    from sentiment.batching import encode_texts
+    from sentiment.checkpoint import CheckpointError, load_checkpoint
+    from sentiment.train import split_logits
+
+    try:
+        model, vocab, config, _ = load_checkpoint(run.out_dir)
+    except (CheckpointError, OSError) as err:
+        say(f"{run.name}: no checkpoint to read the suite with ({err})")
+        return None
+    model.eval()
+    cased = tokens[str(bool(config["tokenizer"]["lowercase"])).lower()]
+
+    def logits(texts: list[str]):  # (n,) logits of "positive"
+        split = encode_texts([cased[t] for t in texts], vocab, int(config["tokenizer"]["max_len"]))
+        return split_logits(model, split, 128).numpy()
+
+    overall = behaviour.summarize(behaviour.run(behaviour.expand(behaviour.load_suite(), "dev"), logits), "dev")[1]
+    return {k: overall[k] for k in ("pass_rate", "passed", "n", "by_capability", "sure_short")}
+
+
+def choose(phase1: list[Run], val: dict, dev: dict | None, guard: float) -> tuple[Run | None, str]:
+    """The phase-1 run that phase 2 trains on every review, and why. Finished runs before stopped ones.
+    Without ``dev``: the best validation accuracy. With it: among the runs within ``guard`` of the first
+    recipe's validation, the best dev pass rate (then validation)."""
+    scored = sorted([r for r in phase1 if val[r.name] is not None], key=lambda r: -val[r.name])
+    finished = [r for r in scored if not r.stopped] or scored
+    reference = phase1[0] if phase1 else None
+    if dev is None or reference is None or val.get(reference.name) is None:
+        why = "" if dev is None else f" (the reference {reference.name if reference else '-'} has no validation)"
+        return (finished[0] if finished else None), "the best validation accuracy" + why
+    floor = val[reference.name] - guard
+    qualified = [r for r in finished if val[r.name] >= floor and (dev.get(r.name) or {}).get("pass_rate") is not None]
+    if not qualified:
+        return reference, f"none qualified; the reference {reference.name}"
+    best = max(qualified, key=lambda r: (dev[r.name]["pass_rate"], val[r.name]))
+    return best, (f"the best suite dev pass rate ({dev[best.name]['pass_rate']:.3f}) of {len(qualified)} runs with "
+                  f"validation >= {floor:.4f} ({reference.name}'s less {guard})")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="the tokenized corpus (.npz) or the data set")
-    p.add_argument("--out", required=True, help="where summary.json, sweep.log and the packed checkpoints go")
+    p.add_argument("--data", help="the tokenized corpus (.npz) or the data set")
+    p.add_argument("--out", help="where summary.json, sweep.log and the packed checkpoints go")
     p.add_argument("--work", default="runs/gpu", help="where the runs train")
     p.add_argument("--budget", type=float, default=540, help="seconds for everything, packing included")
     p.add_argument("--concurrency", type=int, default=8, help="phase-1 runs sharing the GPU at a time (MPS)")
@@ -253,8 +334,18 @@ def main() -> int:
     p.add_argument("--recipes", choices=list(RECIPE_SETS), default="pretraining", help="which set of recipes")
     p.add_argument("--teacher-first", action="store_true",
                    help="first train `large`'s recipe on the movie split, and teach phase 1 with it (honest validation)")
+    p.add_argument("--suite-tokens", type=Path, help="choose by the behaviour suite's dev half (--prepare-suite makes it)")
+    p.add_argument("--val-guard", type=float, default=0.003,
+                   help="with --suite-tokens: the validation a recipe may lose against the first recipe")
+    p.add_argument("--prepare-suite", type=Path, help="only write the suite's dev texts tokenized to this file (needs spaCy)")
     p.add_argument("--dry-run", action="store_true", help="CPU, 200 reviews, 1 epoch per run: tests this script")
     args = p.parse_args()
+    if args.prepare_suite:
+        prepare_suite(args.prepare_suite)
+        return 0
+    if not (args.data and args.out):
+        p.error("--data and --out are needed for a sweep")
+    suite_tokens = read_suite_tokens(args.suite_tokens) if args.suite_tokens else None
     recipes = RECIPE_SETS[args.recipes]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -263,6 +354,7 @@ def main() -> int:
 
     mps = args.mps and not args.dry_run and start_mps()
     concurrency = args.concurrency if mps or args.dry_run else args.concurrency_without_mps
+    dev: dict | None = None
     try:
         phase0, taught = [], ""
         if args.teacher_first:
@@ -275,13 +367,16 @@ def main() -> int:
         run_all(phase1, concurrency, launch_until=time.time() + 0.3 * args.budget, stop_at=T0 + 0.7 * args.budget)
         val = {r.name: r.metrics().get("val_accuracy") for r in phase1}
         scored = sorted([r for r in phase1 if val[r.name] is not None], key=lambda r: -val[r.name])
-        finished = [r for r in scored if not r.stopped] or scored
-        best = finished[0] if finished else None
+        if suite_tokens is not None:
+            dev = {r.name: suite_dev(r, suite_tokens) for r in scored}
+            for name, d in dev.items():
+                say(f"suite dev {name}: " + (f"{d['passed']}/{d['n']} ({d['pass_rate']:.3f})" if d else "-"))
+        best, why = choose(phase1, val, dev, args.val_guard)
         phase2 = []
         if best is not None:
             options = dict(recipes)[best.name]
-            say(f"chosen on validation: {best.name} ({val[best.name]:.4f}, "
-                f"{'stopped early' if best.stopped else 'finished'})")
+            say(f"chosen: {best.name} (validation {val[best.name]}, "
+                f"{'stopped early' if best.stopped else 'finished'}), by {why}")
             phase2 = [Run(best.name + "-full", f"{options} --val-fraction 0 --temperature-from {best.out_dir}", args, 2)]
             if not args.teacher_first:
                 phase2.append(Run(best.name + "-seed1", options + " --seed 1", args, 2))
@@ -291,12 +386,19 @@ def main() -> int:
             stop_mps()
 
     runs = [r.summary() for r in phase0 + phase1 + phase2]
+    for r in runs:
+        r["suite_dev"] = (dev or {}).get(r["name"])
     summary = {"recipes": recipes, "common": COMMON, "chosen": best.name if best else None, "mps": mps,
+               "chosen_by": why,
                "teacher_first": HONEST_TEACHER if args.teacher_first else None,
                "budget_s": args.budget, "dry_run": args.dry_run, "runs": runs}
     packed = {}
-    # the chosen run, the runner-up (for a tie-break on the behaviour suite) and the chosen recipe on every review
-    to_pack = ([best] + [r for r in scored if r is not best][:args.pack - 1] + phase2[:1]) if best else []
+    # the chosen run, the runners-up (by validation; by the suite, the reference first, where it chose) and the
+    # chosen recipe on every review
+    others = [r for r in scored if r is not best]
+    if dev:
+        others.sort(key=lambda r: (r is not phase1[0], -((dev.get(r.name) or {}).get("pass_rate") or 0)))
+    to_pack = ([best] + others[:args.pack - 1] + phase2[:1]) if best else []
     for run in to_pack:
         if run.metrics():
             packed[run.name] = pack(run, out)
