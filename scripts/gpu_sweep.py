@@ -28,9 +28,8 @@ students that learn more from it. Phase 2's run on every review then learns from
 
 ``--suite-tokens FILE`` makes the choice rule for recipes that teach behaviour (turns, say): a recipe qualifies if its
 validation accuracy is within ``--val-guard`` of the set's first recipe (the reference), and the qualifier that
-passes most of the behaviour suite's dev half is chosen (validation breaks ties). This machine's GPU host has no
-spaCy, so the dev cases come tokenized: ``python scripts/gpu_sweep.py --prepare-suite FILE`` writes them where
-spaCy is. Every phase-1 run's dev figures go to summary.json.
+passes most of the behaviour suite's dev half is chosen (validation breaks ties). The dev cases come tokenized,
+so the GPU host needs no spaCy: ``python scripts/gpu_sweep.py --prepare-suite FILE`` writes them where spaCy is. Every phase-1 run's dev figures go to summary.json.
 
 ``--dry-run`` does all of it on the CPU in a few minutes with 200 reviews and one epoch per run, to test
 this script before it is given GPU time.
