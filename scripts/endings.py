@@ -19,10 +19,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sentiment.batching import encode_texts  # noqa: E402
-from sentiment.checkpoint import load_checkpoint  # noqa: E402
+from sentiment.predict import Predictor  # noqa: E402
 from sentiment.text import tokenize_corpus  # noqa: E402
-from sentiment.train import checkpoint_train_config, split_indices, split_logits  # noqa: E402
+from sentiment.train import split_indices  # noqa: E402
 
 SENTENCE_ENDS = {".", "!", "?"}
 
@@ -33,12 +32,9 @@ def ending(tokens: list[str], sentences: int) -> list[str]:
     return tokens[ends[-sentences] + 1:] if len(ends) >= sentences else tokens
 
 
-@torch.inference_mode()
-def probs(checkpoint, token_lists: list[list[str]]) -> np.ndarray:
+def probs(predictor: Predictor, token_lists: list[list[str]]) -> np.ndarray:
     """(n,) P(positive) of each tokenized text, at the checkpoint's temperature."""
-    model, vocab, config, _ = checkpoint
-    split = encode_texts(token_lists, vocab, int(config["tokenizer"]["max_len"]))
-    return torch.sigmoid(split_logits(model.eval(), split, 128)).numpy()
+    return torch.sigmoid(predictor.token_logits(token_lists)).numpy()
 
 
 def main() -> int:
@@ -48,9 +44,9 @@ def main() -> int:
     p.add_argument("--data", required=True, help="the data set or tokenized corpus both were trained on")
     p.add_argument("--sentences", type=int, default=2, help="sentences that make a review's ending")
     args = p.parse_args()
-    first, second = load_checkpoint(args.first), load_checkpoint(args.second)
-    cfg = checkpoint_train_config(first[3], first[2]["tokenizer"])
-    if checkpoint_train_config(second[3], second[2]["tokenizer"]).seed != cfg.seed:
+    first, second = Predictor.load(args.first), Predictor.load(args.second)
+    cfg = first.train_config()
+    if second.train_config().seed != cfg.seed:
         raise SystemExit("the two checkpoints were trained with different seeds, so on different validation splits")
     corpus = tokenize_corpus(args.data, cfg.lowercase, keep_html=cfg.keep_html)
     train = corpus.splits["train"]

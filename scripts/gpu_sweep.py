@@ -21,15 +21,15 @@ that the runs' kernels execute side by side; if it does not start, the runs shar
 ``--recipes`` picks the set: pretraining, distillation (the two rounds that chose today's `default`),
 negation (more windows, negation pairs weighted up), or turns (the last state pooled, turn pairs by weight).
 ``--teacher-first`` first trains `large`'s recipe on the same movie split, so that it never reads the
-validation movies, and phase 1 learns from it instead of
-`checkpoints/large`: the shipped teacher read every training review, so it flatters, on validation, the
-students that learn more from it. Phase 2's run on every review then learns from `checkpoints/large` again
+validation movies, and phase 1 learns from it instead of `checkpoints/large`: the shipped teacher read every
+training review, so it flatters, on validation, the students that learn more from it. Phase 2's run on every review then learns from `checkpoints/large` again
 (every review is what it is for), and no second seed runs (its split would hold movies the teacher read).
 
-``--suite-tokens FILE`` makes the choice rule for recipes that teach behaviour (turns, say): a recipe qualifies if its
-validation accuracy is within ``--val-guard`` of the set's first recipe (the reference), and the qualifier that
-passes most of the behaviour suite's dev half is chosen (validation breaks ties). The dev cases come tokenized,
-so the GPU host needs no spaCy: ``python scripts/gpu_sweep.py --prepare-suite FILE`` writes them where spaCy is. Every phase-1 run's dev figures go to summary.json.
+``--suite-tokens FILE`` makes the choice rule for recipes that teach behaviour (turns, say): a recipe qualifies
+if its validation accuracy is within ``--val-guard`` of the set's first recipe (the reference), and the
+qualifier that passes most of the behaviour suite's dev half is chosen (validation breaks ties). The dev cases
+come tokenized, so the GPU host needs no spaCy: ``python scripts/gpu_sweep.py --prepare-suite FILE`` writes
+them where spaCy is. Every phase-1 run's dev figures go to summary.json.
 
 ``--dry-run`` does all of it on the CPU in a few minutes with 200 reviews and one epoch per run, to test
 this script before it is given GPU time.
@@ -260,8 +260,7 @@ def prepare_suite(path: Path) -> None:
 def suite_texts() -> list[str]:
     from sentiment import behaviour
 
-    cases = behaviour.expand(behaviour.load_suite(), "dev")
-    return list(dict.fromkeys(t for c in cases for t in (c.text, c.edited) if t is not None))
+    return behaviour.case_texts(behaviour.expand(behaviour.load_suite(), "dev"))
 
 
 def read_suite_tokens(path: Path) -> dict:
@@ -280,22 +279,16 @@ def suite_dev(run: Run, tokens: dict) -> dict | None:
     """The behaviour suite's dev half on ``run``'s checkpoint (its own temperature), without spaCy:
     {"pass_rate", "passed", "n", "by_capability", "sure_short"}; None if the checkpoint cannot be read."""
     from sentiment import behaviour
-    from sentiment.batching import encode_texts
-    from sentiment.checkpoint import CheckpointError, load_checkpoint
-    from sentiment.train import split_logits
+    from sentiment.checkpoint import CheckpointError
+    from sentiment.predict import Predictor
 
     try:
-        model, vocab, config, _ = load_checkpoint(run.out_dir)
+        predictor = Predictor.load(run.out_dir)
     except (CheckpointError, OSError) as err:
         say(f"{run.name}: no checkpoint to read the suite with ({err})")
         return None
-    model.eval()
-    cased = tokens[str(bool(config["tokenizer"]["lowercase"])).lower()]
-
-    def logits(texts: list[str]):  # (n,) logits of "positive"
-        split = encode_texts([cased[t] for t in texts], vocab, int(config["tokenizer"]["max_len"]))
-        return split_logits(model, split, 128).numpy()
-
+    cased = tokens[str(predictor.lowercase).lower()]
+    logits = lambda texts: predictor.token_logits([cased[t] for t in texts]).numpy()  # (n,)
     overall = behaviour.summarize(behaviour.run(behaviour.expand(behaviour.load_suite(), "dev"), logits), "dev")[1]
     return {k: overall[k] for k in ("pass_rate", "passed", "n", "by_capability", "sure_short")}
 

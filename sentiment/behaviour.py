@@ -201,9 +201,14 @@ def judge(case: Case, logit: float, logit_edited: float | None) -> Result:
     return Result(case, p, p_edit, bool(step > 0), 0.0 if step > 0 else abs(p_edit - p))
 
 
+def case_texts(cases: list[Case]) -> list[str]:
+    """Every distinct text the cases read, edits included, in order."""
+    return list(dict.fromkeys(t for c in cases for t in (c.text, c.edited) if t is not None))
+
+
 def run(cases: list[Case], logits: Callable[[list[str]], np.ndarray]) -> list[Result]:
     """Score every case with one call of ``logits`` (texts -> (n,) logits of "positive") over all texts."""
-    texts = list(dict.fromkeys(t for c in cases for t in (c.text, c.edited) if t is not None))
+    texts = case_texts(cases)
     scored = dict(zip(texts, np.asarray(logits(texts), dtype=np.float64)))
     return [judge(c, scored[c.text], None if c.edited is None else scored[c.edited]) for c in cases]
 

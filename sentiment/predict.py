@@ -89,8 +89,12 @@ class Predictor:
         """((n,) logits of "positive", each text's tokens), scored in length-sorted batches."""
         token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase,
                                          keep_html=self.keep_html))
-        split = encode_texts(token_lists, self.vocab, self.max_len)
-        return split_logits(self.model, split, batch_size), token_lists
+        return self.token_logits(token_lists, batch_size), token_lists
+
+    @torch.inference_mode()
+    def token_logits(self, token_lists: list[list[str]], batch_size: int = 128) -> torch.Tensor:
+        """(n,) logits of "positive" for texts already tokenized as this checkpoint's tokenizer does (no spaCy)."""
+        return split_logits(self.model, encode_texts(token_lists, self.vocab, self.max_len), batch_size)
 
     def logits(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
         """(n,) logits of "positive" for many reviews: P(positive) = sigmoid(logit)."""
