@@ -14,6 +14,7 @@ from tqdm import tqdm
 from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, results_from_report, save_report
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
+from .contrast import TURN_LASTS
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
                             "labelled by its last window (needs --windows, --teacher): see sentiment/contrast.py",
                    "turn_weight": "a turn's weight in the loss, against a review's 1",
+                   "turn_last": "what ends a turn: another window, or a review's own ending (its last 1-2 sentences) "
+                                "that the teacher reads as its review's side",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     for f in fields(TrainConfig):
@@ -71,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                       "temperature_from", "init_from"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
-                       default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "))
+                       default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "),
+                       choices=TURN_LASTS if f.name == "turn_last" else None)
     t.add_argument("--teacher", default=None, help="a checkpoint folder whose probabilities the model also learns "
                                                    "(distillation: see --distill, --distill-temperature, --windows)")
     t.add_argument("--temperature-from", default=None,

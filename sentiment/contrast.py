@@ -18,7 +18,9 @@ Both get soft targets (``TARGETS``), less sure than a plain sentence's: a mixed 
 **Turns** (``turn_pairs``) do the same with no contrast word, for a review whose verdict turns in its last
 sentences: two short windows of training reviews (1-3 sentences, ``distill.sentence_windows``) that the
 teacher reads as clearly of opposite sides, one after the other, both ways round, each labelled by the window
-that comes last (at ``--turn-weight``).
+that comes last (at ``--turn-weight``). With ``--turn-last ending`` the last window is a review's own ending
+(its last one or two sentences) that the teacher reads as its review's side: a verdict, where any window may be
+a stray remark.
 """
 from __future__ import annotations
 
@@ -85,27 +87,40 @@ def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set
 
 
 TURN_SURE = 0.9  # a window joins a turn only if the teacher gives its side at least this probability
+TURN_LASTS = ("window", "ending")  # what ends a turn (turn_pairs)
 
 
-def turn_pairs(windows: TokenizedSplit, teacher_logits: np.ndarray, n: int, rng: np.random.Generator
+def turn_pairs(windows: TokenizedSplit, teacher_logits: np.ndarray, n: int, rng: np.random.Generator,
+               endings: TokenizedSplit | None = None, ending_logits: np.ndarray | None = None
                ) -> tuple[TokenizedSplit, np.ndarray]:
     """Up to ``n`` pairs of windows ("A B", "B A") that the teacher (``teacher_logits``, (len(windows),))
     reads as clearly positive (A) and clearly negative (B), from two different reviews, as a TokenizedSplit
-    of 2 x pairs examples (each named after its last window's review) and their (2 x pairs,) targets."""
+    of 2 x pairs examples (each named after its last window's review) and their (2 x pairs,) targets.
+
+    With ``endings`` (``distill.sentence_endings``) and their teacher's ``ending_logits``, each text ends with a
+    review's own ending instead, one that the teacher reads as clearly of its review's side (a verdict, not a
+    stray last remark): "A E" with A a window and E an ending of the other side, one of each order of sides."""
     sure = np.log(TURN_SURE / (1 - TURN_SURE))
     sides = {+1: np.flatnonzero(teacher_logits >= sure), -1: np.flatnonzero(teacher_logits <= -sure)}
-    window = lambda i: windows.token_ids[windows.offsets[i]:windows.offsets[i + 1]]
+    last_sides, lasts = sides, windows
+    if endings is not None:
+        agree = np.where(endings.labels == 1, ending_logits, -ending_logits) >= sure  # (len(endings),)
+        last_sides = {+1: np.flatnonzero(agree & (endings.labels == 1)), -1: np.flatnonzero(agree & (endings.labels == 0))}
+        lasts = endings
+    window = lambda split, i: split.token_ids[split.offsets[i]:split.offsets[i + 1]]
     pieces, targets, labels, names, movies = [], [], [], [], []
-    if len(sides[+1]) and len(sides[-1]):
+    if all(len(v) for v in (*sides.values(), *last_sides.values())):
         for _ in range(n):
-            chosen = {k: int(v[rng.integers(len(v))]) for k, v in sides.items()}
-            if windows.names[chosen[+1]] == windows.names[chosen[-1]]:
-                continue  # two windows of one review: leave them to the review
-            for first, last in ((+1, -1), (-1, +1)):
-                pieces.append(np.concatenate([window(chosen[first]), window(chosen[last])]))
-                targets.append(TARGETS["positive" if last > 0 else "negative"])
-                labels.append(int(last > 0))
-                names.append(windows.names[chosen[last]])
-                movies.append(windows.movies[chosen[last]])
+            first = {k: int(v[rng.integers(len(v))]) for k, v in sides.items()}
+            last = first if endings is None else {k: int(v[rng.integers(len(v))]) for k, v in last_sides.items()}
+            orders = [(+1, -1), (-1, +1)]
+            if any(windows.names[first[a]] == lasts.names[last[b]] for a, b in orders):
+                continue  # two pieces of one review: leave them to the review
+            for a, b in orders:
+                pieces.append(np.concatenate([window(windows, first[a]), window(lasts, last[b])]))
+                targets.append(TARGETS["positive" if b > 0 else "negative"])
+                labels.append(int(b > 0))
+                names.append(lasts.names[last[b]])
+                movies.append(lasts.movies[last[b]])
     return (TokenizedSplit(*pack(pieces, windows.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies),
             np.asarray(targets, dtype=np.float32))

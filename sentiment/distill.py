@@ -52,6 +52,24 @@ def sentence_windows(split: TokenizedSplit, types: list[str], per_review: int, r
     return TokenizedSplit(*pack(pieces, split.token_ids.dtype), np.asarray(labels, dtype=np.int64), names, movies)
 
 
+def sentence_endings(split: TokenizedSplit, types: list[str], rng: np.random.Generator, max_sentences: int = 2,
+                     max_tokens: int = WINDOW_MAX_TOKENS) -> TokenizedSplit:
+    """Each review's ending: its last 1 to ``max_sentences`` whole sentences (drawn), at most its last
+    ``max_tokens`` tokens. Each keeps its review's label, name and movie."""
+    ends = np.isin(np.asarray(types, dtype=object), SENTENCE_ENDS)  # (n_types,) bool
+    pieces, keep = [], []
+    for i in range(len(split)):
+        review = split.token_ids[split.offsets[i]:split.offsets[i + 1]]  # (L,)
+        if len(review) == 0:
+            continue
+        starts = np.concatenate([[0], np.flatnonzero(ends[review][:-1]) + 1])  # (S,) first token of each sentence
+        s = max(len(starts) - int(rng.integers(1, max_sentences + 1)), 0)
+        pieces.append(review[max(starts[s], len(review) - max_tokens):])
+        keep.append(i)
+    return TokenizedSplit(*pack(pieces, split.token_ids.dtype), split.labels[keep],
+                          [split.names[i] for i in keep], [split.movies[i] for i in keep])
+
+
 def teacher_logits(teacher_dir, types: list[str], split: TokenizedSplit, lowercase: bool, keep_html: bool,
                    device: torch.device | str = "cpu", use_cache: bool = True) -> np.ndarray:
     """(n,) the teacher's logit of "positive" for each review of ``split`` (tokens into ``types``).

@@ -29,8 +29,8 @@ from torch.optim.swa_utils import AveragedModel
 from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
-from .distill import distill_loss, resolve_checkpoint, sentence_windows, teacher_logits
-from .contrast import contrast_pairs, turn_pairs
+from .distill import distill_loss, resolve_checkpoint, sentence_endings, sentence_windows, teacher_logits
+from .contrast import TURN_LASTS, contrast_pairs, turn_pairs
 from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
@@ -72,6 +72,7 @@ class TrainConfig:
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
     turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
+    turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -118,6 +119,8 @@ class TrainConfig:
             raise ValueError(f"turns must be an integer >= 0; got {self.turns!r}")
         if not (self.turn_weight > 0 and math.isfinite(self.turn_weight)):
             raise ValueError(f"turn_weight must be a positive number; got {self.turn_weight!r}")
+        if self.turn_last not in TURN_LASTS:
+            raise ValueError(f"turn_last must be one of {', '.join(TURN_LASTS)}; got {self.turn_last!r}")
         if self.turns and not (self.windows and self.teacher):
             raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
@@ -272,7 +275,9 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
         window_logits = taught(windows) if cfg.teacher else 0.0
         parts.append((windows, window_logits, 1.0 if cfg.teacher else 0.0, cfg.window_weight, t))
         if cfg.turns:  # TrainConfig made sure there is a teacher
-            turns, turn_targets = turn_pairs(windows, window_logits, cfg.turns, rng(17))
+            endings = sentence_endings(train_tokens, types, rng(19)) if cfg.turn_last == "ending" else None
+            turns, turn_targets = turn_pairs(windows, window_logits, cfg.turns, rng(17), endings,
+                                             None if endings is None else taught(endings))
             parts.append((turns, np.log(turn_targets) - np.log1p(-turn_targets), 1.0, cfg.turn_weight, 1.0))
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))

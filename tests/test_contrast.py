@@ -85,3 +85,31 @@ def test_turns_join_two_sure_windows_of_opposite_sides_both_ways_labelled_by_the
 def test_turns_need_the_windows_and_the_teacher_they_are_made_of():
     with pytest.raises(ValueError, match="turns are made of the windows"):
         TrainConfig(turns=5, windows=1)
+    with pytest.raises(ValueError, match="turn_last must be one of window, ending"):
+        TrainConfig(turn_last="sentence")
+
+
+def test_turns_can_end_with_an_ending_the_teacher_reads_as_its_reviews_side():
+    types = ["a", "great", "film", ".", "dull", "plot", "fine", "bad"]
+    split = lambda texts, labels, names: TokenizedSplit(
+        *pack([np.array([types.index(w) for w in t.split()], dtype=np.int32) for t in texts], np.int32),
+        np.array(labels), names, [n.replace("r", "m") for n in names])
+    windows = split(["a great film .", "dull plot .", "great plot ."], [1, 0, 0], ["r0", "r1", "r2"])
+    endings = split(["bad film .", "fine plot .", "a fine film .", "great film .", "dull film ."],
+                    [0, 1, 1, 0, 0], ["r3", "r4", "r1", "r5", "r0"])
+    ending_logits = np.array([-4.0, 4.0, 4.0, 4.0, -4.0])  # r5's ending reads against its review's label
+    turns, targets = turn_pairs(windows, np.array([4.0, -4.0, 0.0]), n=40, rng=np.random.default_rng(0),
+                                endings=endings, ending_logits=ending_logits)
+    made = {" ".join(types[i] for i in turns.token_ids[turns.offsets[k]:turns.offsets[k + 1]]): (targets[k], turns.labels[k], turns.names[k])
+            for k in range(len(turns))}
+    firsts, lasts = {"a great film .": +1, "dull plot .": -1}, {"bad film .": -1, "fine plot .": +1, "a fine film .": +1, "dull film .": -1}
+    for text, (target, label, name) in made.items():
+        first = next(f for f in firsts if text.startswith(f + " "))
+        last = text[len(first) + 1:]
+        assert firsts[first] == -lasts[last]  # a sure window, then an ending of the other side
+        assert label == (lasts[last] > 0) and target == TARGETS["positive" if label else "negative"]
+        assert name == {"bad film .": "r3", "fine plot .": "r4", "a fine film .": "r1"}[last]  # the ending's review
+    assert {"a great film . bad film .", "dull plot . fine plot ."} <= set(made)
+    assert not any(t.endswith("great film .") for t in made)  # r5's ending strays from its review's side
+    assert "a great film . dull film ." not in made and "dull plot . a fine film ." not in made  # one review's pieces
+    assert len(turns) % 2 == 0 and np.mean(turns.labels) == 0.5  # one of each order of sides per pair

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from sentiment.calibration import ece, fit_temperature
 from sentiment.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from sentiment.distill import distill_loss, sentence_windows, teacher_logits
+from sentiment.distill import distill_loss, sentence_endings, sentence_windows, teacher_logits
 from sentiment.model import ModelConfig, SentimentRNN
 from sentiment.predict import Predictor
 from sentiment.text import TokenizedSplit, tokenize_corpus
@@ -53,6 +53,23 @@ def test_a_window_is_cut_at_max_tokens():
     split = toy_split(["w " * 100 + "."], types)
     windows = sentence_windows(split, types, per_review=5, rng=np.random.default_rng(1), max_tokens=60)
     assert set(np.diff(windows.offsets)) == {60}
+
+
+def test_an_ending_is_a_reviews_last_one_or_two_whole_sentences_cut_to_its_last_tokens():
+    types = ["a", "b", "c", ".", "!", "d"]
+    split = toy_split(["a b . c ! d d .", "a a a a a a", "", "b . c . d . a"], types)
+    seen = set()
+    for seed in range(20):
+        endings = sentence_endings(split, types, rng=np.random.default_rng(seed))
+        assert endings.names == ["r0", "r1", "r3"] and list(endings.labels) == [0, 1, 1]  # the empty review has none
+        text = [" ".join(types[t] for t in endings.token_ids[endings.offsets[i]:endings.offsets[i + 1]])
+                for i in range(3)]
+        assert text[0] in ("d d .", "c ! d d .") and text[1] == "a a a a a a" and text[2] in ("a", "d . a")
+        seen.add(text[0])
+    assert len(seen) == 2  # one or two sentences, drawn
+    long = sentence_endings(toy_split(["a . " + "w " * 100 + "."], ["a", ".", "w"]), ["a", ".", "w"],
+                            rng=np.random.default_rng(0), max_tokens=60)
+    assert list(long.token_ids) == [2] * 59 + [1]  # the last 60 tokens, the end kept
 
 
 def test_distill_loss_is_the_labels_loss_without_a_teacher_and_the_teachers_with_mix_1():
