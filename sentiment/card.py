@@ -67,6 +67,11 @@ def model_card(directory) -> str:
                         + (f", weight {t['negation_weight']}" if t.get("negation_weight", 0.5) != t.get("window_weight", 0.5) else "")
                         + "), "
                         if t.get("negations") else "")
+                     + (f"contrast pairs of its sentences (`--contrasts {t['contrasts']}`, `sentiment/contrast.py`), "
+                        if t.get("contrasts") else "")
+                     + (f"turns (`--turns {t['turns']}`, `sentiment/contrast.py`: a window of one side, then "
+                        + ("a review's own ending" if t.get("turn_last") == "ending" else "a window")
+                        + f" of the other, labelled by the last; weight {t.get('turn_weight')}), " if t.get("turns") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")
                      + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"

@@ -138,6 +138,22 @@ def test_card_names_the_pooled_layers_and_the_recurrent_start(tiny_checkpoint, t
     card = model_card(tmp_path)
     assert "maxmean pooling over time of every layer's outputs → 1 logit" in card
     assert "orthogonal start of the recurrent weights" in card
+    assert "turns" not in card and "contrast pairs" not in card
+
+
+def test_card_names_the_turns_and_contrast_pairs_a_model_learnt_from(tiny_checkpoint, tmp_path):
+    from sentiment.card import model_card
+    shutil.copytree(tiny_checkpoint, tmp_path / "ckpt", ignore=shutil.ignore_patterns("resume"))
+    metrics = json.loads((tmp_path / "ckpt" / "metrics.json").read_text())
+    metrics["train_config"].update(turns=10000, turn_weight=0.25, turn_last="ending", contrasts=500)
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    card = model_card(tmp_path / "ckpt")
+    assert ("turns (`--turns 10000`, `sentiment/contrast.py`: a window of one side, then a review's own ending of the "
+            "other, labelled by the last; weight 0.25)") in card
+    assert "contrast pairs of its sentences (`--contrasts 500`" in card
+    metrics["train_config"]["turn_last"] = "window"
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    assert "then a window of the other" in model_card(tmp_path / "ckpt")
 
 
 def test_weights_changed_on_disk_are_refused_by_their_checksum(tiny_checkpoint, tmp_path):

@@ -55,8 +55,8 @@ present only through repeated multiplication by $W_h$, so what happened 200 toke
 
 Two such layers are stacked: the second reads the first one's $h_t$ instead of the words. The
 classifier looks at the top layer over the whole review: for each unit, its largest value and
-its mean value, weighted and summed into one number, the *logit*; $P(\text{positive}) =
-\sigma(\text{logit})$.
+its mean value (and, for `default`, its value at the last token), weighted and summed into one number,
+the *logit*; $P(\text{positive}) = \sigma(\text{logit})$.
 """
 
 READING = """
