@@ -69,13 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "that the teacher reads as its review's side",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
+    train_choices = {"turn_last": TURN_LASTS}
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
                       "temperature_from", "init_from"):
             continue
         t.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(train_defaults, f.name)),
                        default=getattr(train_defaults, f.name), help=train_helps.get(f.name, " "),
-                       choices=TURN_LASTS if f.name == "turn_last" else None)
+                       choices=train_choices.get(f.name))
     t.add_argument("--teacher", default=None, help="a checkpoint folder whose probabilities the model also learns "
                                                    "(distillation: see --distill, --distill-temperature, --windows)")
     t.add_argument("--temperature-from", default=None,

@@ -28,6 +28,12 @@ WINDOW_MAX_TOKENS = 60  # a window is cut here even mid-sentence
 KEEP_TEACHER_CACHES = 64  # teachers' logits kept (one file per teacher and piece of data, up to a few MB each)
 
 
+def sentence_starts(is_end: np.ndarray) -> np.ndarray:
+    """(S,) the first token of each sentence of a text, given (L,) whether each token ends a sentence (a text's
+    own last token starts none)."""
+    return np.concatenate([[0], np.flatnonzero(is_end[:-1]) + 1])
+
+
 def sentence_windows(split: TokenizedSplit, types: list[str], per_review: int, rng: np.random.Generator,
                      max_sentences: int = 3, max_tokens: int = WINDOW_MAX_TOKENS) -> TokenizedSplit:
     """``per_review`` windows of each review: 1 to ``max_sentences`` whole sentences from a random sentence
@@ -39,7 +45,7 @@ def sentence_windows(split: TokenizedSplit, types: list[str], per_review: int, r
         review = split.token_ids[split.offsets[i]:split.offsets[i + 1]]  # (L,)
         if len(review) == 0:
             continue
-        starts = np.concatenate([[0], np.flatnonzero(ends[review][:-1]) + 1])  # (S,) first token of each sentence
+        starts = sentence_starts(ends[review])  # (S,)
         bounds = np.concatenate([starts, [len(review)]])  # (S + 1,)
         for _ in range(per_review):
             s = int(rng.integers(len(starts)))
@@ -62,7 +68,7 @@ def sentence_endings(split: TokenizedSplit, types: list[str], rng: np.random.Gen
         review = split.token_ids[split.offsets[i]:split.offsets[i + 1]]  # (L,)
         if len(review) == 0:
             continue
-        starts = np.concatenate([[0], np.flatnonzero(ends[review][:-1]) + 1])  # (S,) first token of each sentence
+        starts = sentence_starts(ends[review])  # (S,)
         s = max(len(starts) - int(rng.integers(1, max_sentences + 1)), 0)
         pieces.append(review[max(starts[s], len(review) - max_tokens):])
         keep.append(i)
