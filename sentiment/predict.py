@@ -40,6 +40,8 @@ class Explanation:
     unit_contributions: np.ndarray  # (num_layers, H) each unit's share of the final logit (pooled feature x
     # weight); zero on the layers the classifier does not read (all but the top, unless every layer is pooled)
     bias: float  # the classifier's bias: logit = unit_contributions.sum() + bias
+    unit_weights: np.ndarray  # (num_layers, H) the classifier's weights on each unit, summed over the pooled
+    # parts: > 0 when the unit firing more all through a review raises P(positive); zero where not read
     n_tokens: int  # tokens in the whole review
     truncated: bool
     n_known: int  # tokens read that are in the vocabulary (the rest read as <unk>, the same vector for all)
@@ -153,8 +155,10 @@ class Predictor:
         contributions = np.zeros((L, H), dtype=np.float32)
         # features are (P, R, H): the pooled parts (max, mean, last) summed; the R read layers are the top ones
         contributions[L - R:] = (features * weights).reshape(-1, R, H).sum(0).numpy()
+        unit_weights = np.zeros((L, H), dtype=np.float32)
+        unit_weights[L - R:] = weights.reshape(-1, R, H).sum(0).numpy()
         return Explanation(tokens, hidden_states.numpy(), running_probs, float(running_probs[-1]), contributions,
-                           float(self.model.classifier.bias[0]), n_tokens, truncated, int((ids != UNK_ID).sum()))
+                           float(self.model.classifier.bias[0]), unit_weights, n_tokens, truncated, int((ids != UNK_ID).sum()))
 
 
 def available_checkpoints(*folders) -> dict[str, Path]:

@@ -67,7 +67,7 @@ def test_top_units_are_the_largest_shares_and_add_up_to_the_logit(explanation):
     shares = np.abs(explanation.unit_contributions)  # (L, H); this model reads its top layer only
     assert not shares[0].any() and shares[1].any()
     assert list(table["layer"]) == [2] * 5 and list(table["unit"]) == list(np.argsort(-shares[1])[:5])
-    assert list(table.columns) == ["layer", "unit", "share of logit", "pushes toward"]
+    assert list(table.columns) == ["layer", "unit", "share of logit", "pushes toward", "firing pushes toward"]
     logit = explanation.unit_contributions.sum() + explanation.bias
     assert 1 / (1 + np.exp(-logit)) == pytest.approx(explanation.prob_positive, abs=1e-5)
 
@@ -88,6 +88,29 @@ def test_a_model_that_pools_every_layer_shows_both_layers_shares(tiny_checkpoint
     assert sorted(zip(table["layer"], table["unit"])) == [(l, u) for l in (1, 2) for u in range(12)]
     assert list(np.abs(shares)) == sorted(np.abs(shares), reverse=True)
     assert tab.strongest_unit(e, 0) == np.abs(e.unit_contributions[0]).argmax()  # layer 1 is read too
+
+
+def test_firing_pushes_toward_the_side_of_the_units_summed_classifier_weight(tiny_checkpoint, explanation):
+    model = Predictor.load(tiny_checkpoint).model
+    H = explanation.hidden_states.shape[2]
+    summed = sum(w.detach().numpy() for w in model.classifier_parts().values())  # (H,) this model reads its top layer
+    assert np.allclose(explanation.unit_weights[1], summed) and not explanation.unit_weights[0].any()
+    table = plots.top_units(explanation, None, k=H)
+    expected = ["positive" if summed[u] > 0 else "negative" for u in table["unit"]]
+    assert list(table["firing pushes toward"]) == expected
+    # the two columns differ exactly where a unit's share has the other sign from its weight (it pushed by staying quiet)
+    shares = explanation.unit_contributions[1][table["unit"]]
+    quiet = np.sign(shares) != np.sign(summed[table["unit"]])
+    assert list(quiet) == list(table["pushes toward"] != table["firing pushes toward"])
+
+
+def test_one_units_text_says_which_way_its_firing_pushes(explanation):
+    unit = int(np.argmax(np.abs(explanation.unit_weights[1])))
+    weight = float(explanation.unit_weights[1, unit])
+    side = "positive" if weight > 0 else "negative"
+    text = tab.describe_unit(None, 1, unit, weight)
+    assert f"firing pushes the prediction toward *{side}*" in text and f"{weight:+.3f}" in text
+    assert "firing" not in tab.describe_unit(None, 0, unit, 0.0)  # a layer the classifier does not read
 
 
 def test_top_units_name_their_words_when_the_checkpoint_has_them(explanation):

@@ -79,7 +79,9 @@ READING = """
   as in Karpathy's pictures of neurons in character models. Under it, the words that excite and
   inhibit that unit most on average across a sample of IMDB reviews, so you can guess what it stands for.
 * **Units that weigh most**: each top-layer unit's share of the final logit; the shares and the bias
-  add up to the logit exactly. Positive shares push toward *positive*.
+  add up to the logit exactly. Positive shares push toward *positive*. A unit can push by firing or by
+  staying quiet: *firing pushes toward* gives the side its firing favours in any review, so a unit that
+  fires on *awful* can push toward *positive* in a review where it stays quiet.
 * **Compare**: the same review through two models, e.g. the LSTM and the plain RNN on a long review.
 * **Step through the recurrence**: the formula above, at one token, with the real numbers. For the
   tanh RNN, see how much of the new state comes from the word ($W_x x_t$) and how much from the past

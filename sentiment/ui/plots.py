@@ -135,11 +135,18 @@ def hidden_heatmap(e: Explanation, all_units: bool = False) -> go.Figure:
     return figure(data, layout)
 
 
-TOP_UNIT_COLUMNS = ["layer", "unit", "share of logit", "pushes toward"]
+TOP_UNIT_COLUMNS = ["layer", "unit", "share of logit", "pushes toward", "firing pushes toward"]
+
+
+def firing_pushes(weight: float) -> str:
+    """Which way a unit firing more moves the prediction, from its summed classifier weight (``unit_weights``)."""
+    return "positive" if weight > 0 else "negative"
 
 
 def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
-    """The ``k`` units with the largest share of the final logit, and the words that drive them."""
+    """The ``k`` units with the largest share of the final logit, which way each pushes in this review and
+    which way its firing pushes in any review (the two differ when a unit pushes by staying quiet), and the
+    words that drive them."""
     H = e.unit_contributions.shape[1]
     shares = e.unit_contributions.reshape(-1)  # (L*H,) lowest layer first
     read = np.repeat(np.abs(e.unit_contributions).sum(1) > 0, H)  # (L*H,) the layers the classifier reads
@@ -148,7 +155,8 @@ def top_units(e: Explanation, words: dict | None, k: int = 8) -> pd.DataFrame:
     for flat in order:
         layer, unit = divmod(int(flat), H)
         row = {"layer": layer + 1, "unit": unit, "share of logit": round(float(shares[flat]), 3),
-               "pushes toward": "positive" if shares[flat] > 0 else "negative"}
+               "pushes toward": "positive" if shares[flat] > 0 else "negative",
+               "firing pushes toward": firing_pushes(e.unit_weights[layer, unit])}
         if words:
             row["fires on"] = ", ".join(w for w, _ in words["layers"][layer][unit]["excite"][:TOP_WORDS])
             row["quiet on"] = ", ".join(w for w, _ in words["layers"][layer][unit]["inhibit"][:TOP_WORDS])

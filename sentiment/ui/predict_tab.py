@@ -166,14 +166,21 @@ def _pick_unit(e: Explanation, layer: int | None, unit: int | None) -> tuple[int
     return layer - 1, unit if unit >= 0 else strongest_unit(e, layer - 1), note
 
 
-def describe_unit(words: dict | None, layer: int, unit: int) -> str:
-    """What a unit responds to across IMDB reviews, from the checkpoint's units.json."""
+def describe_unit(words: dict | None, layer: int, unit: int, weight: float = 0.0) -> str:
+    """What a unit responds to across IMDB reviews, from the checkpoint's units.json, and which way its
+    firing pushes the prediction (``weight``: its summed classifier weight; 0 on a layer the classifier does
+    not read)."""
     title = f"**Layer {layer + 1}, unit {unit}**"
+    if weight:
+        side = plots.firing_pushes(weight)
+        other = "negative" if side == "positive" else "positive"
+        title += (f": firing pushes the prediction toward *{side}*, staying quiet toward *{other}* "
+                  f"(its weight in the classifier, {weight:+.3f})")
     if words is None:
         return f"{title}. This checkpoint has no word lists for its units (no {UNITS_FILE}); see below."
     entry = words["layers"][layer][unit]
     show = lambda pairs: ", ".join(f"{w} ({v:+.2f})" for w, v in pairs) or "no word (it averages the other side of 0 on every word)"
-    return (f"{title}, averaged over {words['n_reviews']} IMDB reviews:  \n"
+    return (f"{title}. Averaged over {words['n_reviews']} IMDB reviews:  \n"
             f"fires most on: {show(entry['excite'])}  \nquietest on: {show(entry['inhibit'])}")
 
 
@@ -195,7 +202,7 @@ def _unit_outputs(e: Explanation, words: dict | None, layer: int | None, unit: i
 def _unit_text(e: Explanation, words: dict | None, layer: int | None, unit: int | None) -> str:
     """What the chosen unit responds to (and why another was chosen, if the pick was out of range)."""
     layer0, unit0, note = _pick_unit(e, layer, unit)
-    return (note + "\n\n" if note else "") + describe_unit(words, layer0, unit0)
+    return (note + "\n\n" if note else "") + describe_unit(words, layer0, unit0, float(e.unit_weights[layer0, unit0]))
 
 
 def unit_after_predict(text: str, model_name: str | None, layer, unit, all_units, notice: str | None):
@@ -489,9 +496,9 @@ def build() -> PredictView:
             unit = gr.Number(-1, label="Unit (-1: the strongest)", precision=0, minimum=-1)
         unit_tokens = gr.HighlightedText(label="The review coloured by this unit", show_legend=True,
                                          elem_id="unit-tokens")
-        unit_text = gr.Markdown()
+        unit_text = gr.Markdown(elem_id="unit-text")
         top = gr.Dataframe(headers=plots.TOP_UNIT_COLUMNS, label="Units that weigh most in this prediction",
-                           interactive=False)
+                           interactive=False, elem_id="top-units")
         with gr.Row():
             status = gr.Markdown(units_status_text(names[0] if names else None))
             compute_words = gr.Button("Compute unit words", visible=False, size="sm")
