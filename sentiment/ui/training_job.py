@@ -154,7 +154,8 @@ class TrainingJob:
 
     def _run(self) -> None:
         request, cfg = self.request, self.request.cfg
-        torch.set_num_threads(compute.threads())  # the app gives other threads one (compute.one_team)
+        on_model_thread = os.environ.get("SENTIMENT_TRAIN_ON_MODEL_THREAD") == "1"  # EXPERIMENT
+        torch.set_num_threads(1 if on_model_thread else int(os.environ.get("SENTIMENT_TRAIN_THREADS", compute.threads())))  # EXPERIMENT
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
             self._update(stage=reading_message(data, cfg))
@@ -165,7 +166,8 @@ class TrainingJob:
                 return self._stop.is_set()
 
             for event in train(data, request.model_options, cfg, self.out_dir, stop=stop,
-                               command=cli_command(request, self.out_dir), prepared=prepared):
+                               command=cli_command(request, self.out_dir), prepared=prepared,
+                               run_step=compute.run if on_model_thread else (lambda step: step())):
                 if isinstance(event, Stage):
                     self._update(stage=event.message)
                 elif isinstance(event, (Progress, PretrainProgress)):
