@@ -464,10 +464,8 @@ def _process_alive(pid: int) -> bool:
 
 def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Callable[[], bool] = lambda: False,
           resume: bool = False, progress=None, command: str | None = None,
-          prepared: Prepared | None = None,
-          run_step: Callable[[Callable], tuple] = lambda step: step()) -> Iterator[Stage | Progress | EpochRecord | Done]:
-    """Train a model and yield what happens. ``stop()`` is polled between batches; ``run_step(step)`` runs
-    each batch's update (the web app runs it on its model thread: sentiment/ui/compute.py).
+          prepared: Prepared | None = None) -> Iterator[Stage | Progress | EpochRecord | Done]:
+    """Train a model and yield what happens. ``stop()`` is polled between batches.
 
     ``model_options`` are ModelConfig fields other than ``vocab_size`` (which the vocabulary sets).
     With ``resume=True`` and a ``resume/`` state in ``out_dir``, training continues where it stopped.
@@ -477,11 +475,10 @@ def train(data_path, model_options: dict, cfg: TrainConfig, out_dir, stop: Calla
     with claim(Path(out_dir), cleared):
         for message in cleared:
             yield Stage(message)
-        yield from _train(data_path, model_options, cfg, Path(out_dir), stop, resume, progress, command, prepared,
-                          run_step)
+        yield from _train(data_path, model_options, cfg, Path(out_dir), stop, resume, progress, command, prepared)
 
 
-def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress, command, prepared, run_step):
+def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress, command, prepared):
     wall_start = time.perf_counter()
     device = resolve_device(cfg.device)
     resume_dir = out_dir / "resume"
@@ -561,14 +558,10 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
             lr = lr_at((epoch - 1) * steps_per_epoch + step, total_steps, cfg)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            def update(index=index):  # one batch's step, run where run_step says
-                out = train_step(model, optimizer, prepared.train, index, cfg.clip_norm, device, cfg.adversarial,
-                                 prepared)
-                if average:
-                    average.update_parameters(model)
-                return out
-
-            loss, batch_correct, batch_tokens = run_step(update)
+            loss, batch_correct, batch_tokens = train_step(model, optimizer, prepared.train, index, cfg.clip_norm,
+                                                           device, cfg.adversarial, prepared)
+            if average:
+                average.update_parameters(model)
             loss_sum += loss * len(index)
             correct += batch_correct
             seen += len(index)

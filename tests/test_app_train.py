@@ -46,6 +46,7 @@ def test_a_two_epoch_run_streams_its_epochs_and_saves_a_model(client, app_env):
     assert [h["epoch"] for h in metrics["history"]] == [1, 2]
     assert metrics["test"]["n"] == 80 and metrics["test"]["sample"] and 0 <= metrics["test"]["accuracy"] <= 1
     assert metrics["command"].startswith(f"python -m sentiment train --out {folder} --cell gru")
+    assert metrics["hardware"]["threads"] == 1  # trained on one torch thread: the model thread's team is the only one
     assert Predictor.load(folder).model.config.hidden_size == 8
 
 

@@ -13,8 +13,8 @@ same review read on a second thread took 3.3x as long as on the only one (docs/e
 
 So every request that reads a review runs its model work here, one at a time, with the host's torch
 threads (``OMP_NUM_THREADS``, else one per core); ``one_team()``, called once as the app starts, gives
-every other thread one, so that no other thread starts a team (a Train-tab run takes the host's threads
-back for its own thread while it trains). A function already on this thread runs at once, so nesting is safe.
+every other thread one, so that no other thread starts a team (a Train-tab run computes on one thread
+too). A function already on this thread runs at once, so nesting is safe.
 """
 from __future__ import annotations
 
@@ -31,13 +31,13 @@ _thread: threading.Thread | None = None  # the model thread, once the executor h
 
 
 def threads() -> int:
-    """The torch threads the host gave the process: what model work and a Train-tab run compute with."""
+    """The torch threads the host gave the process: what model work computes with."""
     return _threads
 
 
 def one_team() -> None:
-    """From the app's first thread, before any model work: every thread but the model thread (and a
-    Train-tab run's) computes on one torch thread, so the process keeps one OpenMP team."""
+    """From the app's first thread, before any model work: every thread but the model thread (a Train-tab
+    run's included) computes on one torch thread, so the process keeps one OpenMP team."""
     torch.set_num_threads(1)  # threads started from now on inherit it
 
 

@@ -31,7 +31,7 @@ from ..data import DataError, resolve_data_path
 from ..pretrain import PretrainProgress
 from ..text import corpus_cache_file, is_corpus_file
 from ..train import Done, EpochRecord, Progress, Stage, TrainConfig, evaluate, prepare_data, resolve_device, train
-from . import compute, limits, serving
+from . import limits, serving
 from .models import runs_dir
 
 ENV_TRAINING = "SENTIMENT_TRAINING"
@@ -154,8 +154,9 @@ class TrainingJob:
 
     def _run(self) -> None:
         request, cfg = self.request, self.request.cfg
-        on_model_thread = os.environ.get("SENTIMENT_TRAIN_ON_MODEL_THREAD") == "1"  # EXPERIMENT
-        torch.set_num_threads(1 if on_model_thread else int(os.environ.get("SENTIMENT_TRAIN_THREADS", compute.threads())))  # EXPERIMENT
+        # one torch thread: the model thread's OpenMP team stays the only one (sentiment/ui/compute.py), so neither
+        # is throttled; 1.5x the tokens/s of the host's threads under a class's load (docs/experiments.md)
+        torch.set_num_threads(1)
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
             self._update(stage=reading_message(data, cfg))
@@ -166,8 +167,7 @@ class TrainingJob:
                 return self._stop.is_set()
 
             for event in train(data, request.model_options, cfg, self.out_dir, stop=stop,
-                               command=cli_command(request, self.out_dir), prepared=prepared,
-                               run_step=compute.run if on_model_thread else (lambda step: step())):
+                               command=cli_command(request, self.out_dir), prepared=prepared):
                 if isinstance(event, Stage):
                     self._update(stage=event.message)
                 elif isinstance(event, (Progress, PretrainProgress)):
