@@ -60,7 +60,9 @@ def model_card(directory) -> str:
                         if t.get("adversarial") else "")
                      + (f"learning from the teacher `{t['teacher']}` (its probabilities at temperature "
                         f"{t.get('distill_temperature')}, {t.get('distill'):.0%} of each review's loss), " if t.get("teacher") else "")
-                     + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}), "
+                     + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}"
+                        + (f", {t['window_distill']:.0%} the teacher's, the rest their review's label"
+                           if t.get("teacher") and t.get("window_distill", 1.0) != 1.0 else "") + "), "
                         if t.get("windows") else "")
                      + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`"
                         + (f", kinds {t['negation_kinds'].replace(',', ', ')}" if t.get("negation_kinds", "be") != "be" else "")

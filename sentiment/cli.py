@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "windows": "short windows (1-3 whole sentences) of each training review, drawn once and also "
                               "trained on, labelled by the teacher if any (else by their review's label)",
                    "window_weight": "a window's weight in the loss, against a review's 1",
+                   "window_distill": "with --teacher: share of each window's loss that is the teacher's (the rest: "
+                                     "its review's label, which a lone window only hints at)",
                    "negation_weight": "a negation pair sentence's weight in the loss, against a review's 1",
                    "negation_kinds": "the forms of negation pair, comma-separated: be (the plot was n't dull), verb "
                                      "(i did n't love it), fragment (not awful): see sentiment/negation.py",

@@ -66,6 +66,7 @@ class TrainConfig:
     distill_temperature: float = 2.0  # the teacher's and student's logits are divided by this in the teacher's loss
     windows: int = 0  # short windows (1-3 whole sentences) of each training review, drawn once, also trained on
     window_weight: float = 0.5  # a window's weight in the loss, against a review's 1
+    window_distill: float = 1.0  # with a teacher: share of a window's loss that is the teacher's (the rest: its review's label)
     negations: int = 0  # sentence pairs (as written, negated) made from training reviews by sentiment/negation.py
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
@@ -125,6 +126,8 @@ class TrainConfig:
             raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
+        if not 0.0 <= self.window_distill <= 1.0:
+            raise ValueError(f"window_distill must be in [0, 1]; got {self.window_distill!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
             raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
         kinds = self.negation_kinds.split(",") if isinstance(self.negation_kinds, str) else []
@@ -259,8 +262,9 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
     """Append the training reviews' windows, turns, negation pairs and contrast pairs to ``prepared.train``, each part
     with what it learns beside its labels: logits to match, their share of the loss (mix), weight and
-    temperature. Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's alone (without a
-    teacher, their review's label); turns, negation and contrast pairs: their rule's targets (temperature 1)."""
+    temperature. Reviews: the teacher's logits (if any) at ``distill``; windows: the teacher's at ``window_distill``
+    (1: the teacher's alone; without a teacher, their review's label); turns, negation and contrast pairs: their
+    rule's targets (temperature 1)."""
     rng = lambda k: np.random.default_rng([cfg.seed, k])
     windows = sentence_windows(train_tokens, types, cfg.windows, rng(7)) if cfg.windows else None
     pairs, pair_targets = (negation_pairs(train_tokens, types, cfg.negations, rng(11),
@@ -273,7 +277,7 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
     parts = [(train_tokens, taught(train_tokens) if cfg.teacher else 0.0, cfg.distill if cfg.teacher else 0.0, 1.0, t)]
     if windows is not None:
         window_logits = taught(windows) if cfg.teacher else 0.0
-        parts.append((windows, window_logits, 1.0 if cfg.teacher else 0.0, cfg.window_weight, t))
+        parts.append((windows, window_logits, cfg.window_distill if cfg.teacher else 0.0, cfg.window_weight, t))
         if cfg.turns:  # TrainConfig made sure there is a teacher
             endings = sentence_endings(train_tokens, types, rng(19)) if cfg.turn_last == "ending" else None
             turns, turn_targets = turn_pairs(windows, window_logits, cfg.turns, rng(17), endings,

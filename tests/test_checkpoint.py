@@ -156,6 +156,19 @@ def test_card_names_the_turns_and_contrast_pairs_a_model_learnt_from(tiny_checkp
     assert "then a window of the other" in model_card(tmp_path / "ckpt")
 
 
+def test_card_says_what_a_models_windows_learnt(tiny_checkpoint, tmp_path):
+    from sentiment.card import model_card
+    shutil.copytree(tiny_checkpoint, tmp_path / "ckpt", ignore=shutil.ignore_patterns("resume"))
+    metrics = json.loads((tmp_path / "ckpt" / "metrics.json").read_text())
+    metrics["train_config"].update(teacher="checkpoints/large", windows=3, window_weight=0.5)
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    assert "3 windows of 1–3 sentences of each review (weight 0.5), " in model_card(tmp_path / "ckpt")  # the teacher's
+    metrics["train_config"]["window_distill"] = 0.5
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    assert ("3 windows of 1–3 sentences of each review (weight 0.5, 50% the teacher's, the rest their review's "
+            "label), ") in model_card(tmp_path / "ckpt")
+
+
 def test_weights_changed_on_disk_are_refused_by_their_checksum(tiny_checkpoint, tmp_path):
     """Bytes flipped inside a tensor still parse as safetensors; only the recorded sha256 can tell."""
     folder = tmp_path / "ckpt"

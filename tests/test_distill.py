@@ -139,6 +139,8 @@ def test_training_with_a_teacher_and_windows(tiny_archive, tiny_checkpoint, tmp_
                     for i in range(144)]
     assert all(text.split() and len(text.split()) <= 60 for text in window_texts)
     assert not prepare_data(tiny_archive, cfg).n_reviews  # evaluating needs neither windows nor the teacher
+    cfg.window_distill = 0.25  # windows learn their review's label too
+    assert np.allclose(prepare_data(tiny_archive, cfg, for_training=True).mix, [0.5] * 72 + [0.25] * 144)
 
 
 def test_a_missing_teacher_is_named_before_any_data_is_read(tmp_path):
@@ -171,7 +173,7 @@ def test_teachers_logits_are_cached_and_the_least_recently_used_pruned(tiny_chec
 
 
 @pytest.mark.parametrize("bad", [dict(distill=1.5), dict(distill_temperature=0), dict(windows=-1),
-                                 dict(window_weight=0), dict(negation_weight=0), dict(negation_weight=float("nan"))])
+                                 dict(window_weight=0), dict(window_distill=1.5), dict(window_distill=-0.1), dict(negation_weight=0), dict(negation_weight=float("nan"))])
 def test_distillation_settings_are_validated(bad):
     with pytest.raises(ValueError):
         TrainConfig(**bad)
