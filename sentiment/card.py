@@ -61,8 +61,7 @@ def model_card(directory) -> str:
                      + (f"learning from the teacher `{t['teacher']}` (its probabilities at temperature "
                         f"{t.get('distill_temperature')}, {t.get('distill'):.0%} of each review's loss), " if t.get("teacher") else "")
                      + (f"{t['windows']} window{'s' if t['windows'] > 1 else ''} of 1–3 sentences of each review (weight {t.get('window_weight')}"
-                        + (f", {t['window_distill']:.0%} the teacher's, the rest their review's label"
-                           if t.get("teacher") and t.get("window_distill", 1.0) != 1.0 else "") + "), "
+                        + _window_targets(t) + "), "
                         if t.get("windows") else "")
                      + (f"negation pairs of its sentences (`--negations {t['negations']}`, `sentiment/negation.py`"
                         + (f", kinds {t['negation_kinds'].replace(',', ', ')}" if t.get("negation_kinds", "be") != "be" else "")
@@ -92,6 +91,15 @@ def model_card(directory) -> str:
     ]
     lines = [f"| Model | `{directory.name}` |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     return "\n".join(lines)
+
+
+def _window_targets(t: dict) -> str:
+    """What a model's windows learnt, when not the teacher's probability alone (``--window-distill``)."""
+    share = t.get("window_distill", 1.0)
+    if not t.get("teacher") or share == 1.0:
+        return ""
+    return ", learning their review's label, not the teacher's" if share == 0 else (
+        f", {share:.0%} the teacher's, the rest their review's label")
 
 
 def _pretraining(t: dict, metrics: dict) -> str:

@@ -167,6 +167,9 @@ def test_card_says_what_a_models_windows_learnt(tiny_checkpoint, tmp_path):
     (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
     assert ("3 windows of 1–3 sentences of each review (weight 0.5, 50% the teacher's, the rest their review's "
             "label), ") in model_card(tmp_path / "ckpt")
+    metrics["train_config"]["window_distill"] = 0
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    assert "(weight 0.5, learning their review's label, not the teacher's), " in model_card(tmp_path / "ckpt")
 
 
 def test_weights_changed_on_disk_are_refused_by_their_checksum(tiny_checkpoint, tmp_path):
