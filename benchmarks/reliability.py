@@ -62,8 +62,24 @@ def train_once(url: str, runs: Path, train_run: tuple) -> dict:
     HttpClient(url, endpoint_defaults(url, ["/train"])).predict(*train_run, api_name="/train")
     seconds = time.perf_counter() - start
     [run] = [r for r in runs.iterdir() if r not in before]
+    return {"tokens_per_s": mean_tokens_per_s(run), "seconds": seconds}
+
+
+def mean_tokens_per_s(run: Path) -> float:
+    """A finished run's tokens/s, the mean over its epochs (its ``metrics.json``)."""
     history = json.loads((run / "metrics.json").read_text())["history"]
-    return {"tokens_per_s": sum(h["tokens_per_s"] for h in history) / len(history), "seconds": seconds}
+    return sum(h["tokens_per_s"] for h in history) / len(history)
+
+
+def load_while(running, url: str, reviews: list[str], scale: Scale) -> list[dict]:
+    """Rounds of the class load, one after another, while ``running()`` says so: every round of it.
+    ``reviews`` are asked in turn, from the start again once all were asked (keep them more than the
+    app's cache of recent answers)."""
+    rounds, k, n = [], 0, scale.clients * scale.requests
+    while running():
+        rounds.append(run_load(url, [reviews[(k + i) % len(reviews)] for i in range(n)], scale.clients, scale.requests))
+        k += n
+    return rounds
 
 
 def load_while_training(url: str, runs: Path, reviews: list[str], scale: Scale) -> tuple[dict, list[dict]]:
@@ -79,11 +95,7 @@ def load_while_training(url: str, runs: Path, reviews: list[str], scale: Scale) 
     trainer = threading.Thread(target=run)
     result["started_at"] = time.time()  # wall clock, as the load generator's "starts"
     trainer.start()
-    rounds, k, n = [], 0, scale.clients * scale.requests
-    while trainer.is_alive():
-        chunk = [reviews[(k + i) % len(reviews)] for i in range(n)]
-        k += n
-        rounds.append(run_load(url, chunk, scale.clients, scale.requests))
+    rounds = load_while(trainer.is_alive, url, reviews, scale)
     trainer.join()
     if failed:
         raise RuntimeError(f"the Train-tab run during the load failed: {failed[0]}") from failed[0]

@@ -225,14 +225,15 @@ def classroom_run(data, device) -> list[dict]:
     """The Train tab's default run (its form's values, CLASSROOM), through the same train() the tab drives."""
     from sentiment.train import Done, train
     from sentiment.ui.train_tab import CLASSROOM, run_request
+    from sentiment.ui.training_job import TRAIN_THREADS
     request = run_request(*CLASSROOM.values())
     cfg = dataclasses.replace(request.cfg, device=device.type)
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as out, figures.torch_threads(TRAIN_THREADS):  # the torch threads the tab gives a run
         start = time.perf_counter()
         done = [e for e in train(data, request.model_options, cfg, out) if isinstance(e, Done)][-1]
         seconds = time.perf_counter() - start
     return [figures.record("classroom_train_s", seconds, "s", device=device.type, best_val_acc=done.best_val_acc,
-                           note="the Train tab's defaults, data reading included", **CLASSROOM)]
+                           threads=TRAIN_THREADS, note="the Train tab's defaults, data reading included", **CLASSROOM)]
 
 
 def emit_all(records: list[dict]) -> None:

@@ -26,11 +26,18 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks.app_server import ROOT, first_answer, running_app  # noqa: E402
 from benchmarks.figures import pick_reviews  # noqa: E402
-from benchmarks.reliability import Scale, load_while_training, pooled, run_load  # noqa: E402
+from benchmarks.reliability import (Scale, load_while, load_while_training, mean_tokens_per_s, pooled,  # noqa: E402
+                                    run_load)
 from benchmarks.run import default_data  # noqa: E402
 from sentiment.data import read_reviews  # noqa: E402
 
-ROUND = 200  # a round of the class: 20 clients x 10 requests
+CLASS = Scale()  # the reliability benchmark's class: 20 clients x 10 requests a round
+
+
+def nice_phase(phase: str) -> tuple[int, bool] | None:
+    """``nice<N>`` or ``nice<N>-1thread`` as (N, one thread); None for any other phase."""
+    level = phase.removesuffix("-1thread").removeprefix("nice")
+    return (int(level), phase.endswith("-1thread")) if phase.startswith("nice") and level.isdigit() else None
 
 
 def training_process(url: str, reviews: list[str], corpus: str, epochs: int, nice: int, one_thread: bool) -> dict:
@@ -41,14 +48,10 @@ def training_process(url: str, reviews: list[str], corpus: str, epochs: int, nic
                "--epochs", str(epochs), "--data", corpus, "--out", str(out)]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rounds, k = [], 0
-    while process.poll() is None:
-        rounds.append(run_load(url, [reviews[(k + i) % len(reviews)] for i in range(ROUND)], 20, 10))
-        k += ROUND
+    rounds = load_while(lambda: process.poll() is None, url, reviews, CLASS)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode})")
-    history = json.loads((out / "metrics.json").read_text())["history"]
-    return {"class_p95_ms": pooled(rounds), "tokens_per_s": sum(h["tokens_per_s"] for h in history) / len(history),
+    return {"class_p95_ms": pooled(rounds), "tokens_per_s": mean_tokens_per_s(out),
             "seconds": time.perf_counter() - started, "requests": sum(len(r["ms"]) for r in rounds)}
 
 
@@ -61,25 +64,26 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=2, help="epochs of each training process")
     args = p.parse_args(argv)
     for phase in args.phase:
-        if phase not in ("none", "tab") and not phase.removesuffix("-1thread").removeprefix("nice").isdigit():
+        if phase not in ("none", "tab") and nice_phase(phase) is None:
             p.error(f"unknown phase {phase!r}")
-    reviews = pick_reviews([r.text for r in read_reviews(args.data)["test"]], 1 + 1600, candidates=4000)
-    asked, quiet = reviews[1:1001], reviews[1001:]
-    with running_app(ROOT / "checkpoints" / "default", args.data) as app:
+    n = CLASS.clients * CLASS.requests
+    reviews = pick_reviews([r.text for r in read_reviews(args.data)["test"]], 1 + 5 * n + CLASS.rounds * n,
+                           candidates=4000)
+    asked, quiet = reviews[1:1 + 5 * n], reviews[1 + 5 * n:]
+    runs = Path(tempfile.mkdtemp(prefix="bench-runs-"))
+    with running_app(ROOT / "checkpoints" / "default", args.data, env={"SENTIMENT_RUNS": str(runs)}) as app:
         first_answer(app, reviews[0])
-        runs = Path(app.log).parent / "runs"  # the app's SENTIMENT_RUNS (benchmarks/app_server.py)
         for phase in args.phase:
             if phase == "none":
-                rounds = [run_load(app.url, quiet[ROUND * i:ROUND * (i + 1)], 20, 10) for i in range(3)]
+                rounds = [run_load(app.url, quiet[n * i:n * (i + 1)], CLASS.clients, CLASS.requests)
+                          for i in range(CLASS.rounds)]
                 result = {"class_p95_ms": pooled(rounds)}
             elif phase == "tab":
-                run, rounds = load_while_training(app.url, runs, asked, Scale())
+                run, rounds = load_while_training(app.url, runs, asked, CLASS)
                 result = {"class_p95_ms": pooled(rounds), "tokens_per_s": run["tokens_per_s"],
                           "seconds": run["seconds"], "requests": sum(len(r["ms"]) for r in rounds)}
             else:
-                result = training_process(app.url, asked, args.corpus, args.epochs,
-                                          int(phase.removesuffix("-1thread").removeprefix("nice")),
-                                          phase.endswith("-1thread"))
+                result = training_process(app.url, asked, args.corpus, args.epochs, *nice_phase(phase))
             print(json.dumps({"phase": phase} | {k: round(v, 1) for k, v in result.items()}), flush=True)
     return 0
 

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_helps = {"distill": "with --teacher: share of each review's loss that is the teacher's (the rest: its label's)",
                    "distill_temperature": "the teacher's probabilities are softened by this temperature",
                    "windows": "short windows (1-3 whole sentences) of each training review, drawn once and also "
-                              "trained on, labelled by the teacher if any (else by their review's label)",
+                              "trained on, labelled by the teacher if any (see --window-distill; else by their review's label)",
                    "window_weight": "a window's weight in the loss, against a review's 1",
                    "window_distill": "with --teacher: share of each window's loss that is the teacher's (the rest: "
                                      "its review's label, which a lone window only hints at)",

@@ -104,8 +104,9 @@ class TrainConfig:
             raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
-        if not 0.0 <= self.distill <= 1.0:
-            raise ValueError(f"distill must be in [0, 1]; got {self.distill!r}")
+        for name in ("distill", "window_distill"):  # shares of a loss that are the teacher's
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)!r}")
         if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):
             raise ValueError(f"distill_temperature must be a positive number; got {self.distill_temperature!r}")
         if not isinstance(self.windows, int) or self.windows < 0:
@@ -126,8 +127,6 @@ class TrainConfig:
             raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
-        if not 0.0 <= self.window_distill <= 1.0:
-            raise ValueError(f"window_distill must be in [0, 1]; got {self.window_distill!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
             raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
         kinds = self.negation_kinds.split(",") if isinstance(self.negation_kinds, str) else []

@@ -38,6 +38,9 @@ ENV_TRAINING = "SENTIMENT_TRAINING"
 ENV_MAX_TRAIN = "SENTIMENT_MAX_TRAIN"
 MIN_TRAIN = 100  # the smallest run the app offers
 TEST_SAMPLE = 1000  # reviews in the quick test: a seeded sample of the 25,000 test reviews
+# a run's torch threads: the model thread's OpenMP team stays the only one (sentiment/ui/compute.py), so neither is
+# throttled; 1.5x the tokens/s of the host's threads under a class's load (docs/experiments.md)
+TRAIN_THREADS = 1
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +157,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         request, cfg = self.request, self.request.cfg
-        # one torch thread: the model thread's OpenMP team stays the only one (sentiment/ui/compute.py), so neither
-        # is throttled; 1.5x the tokens/s of the host's threads under a class's load (docs/experiments.md)
-        torch.set_num_threads(1)
+        torch.set_num_threads(TRAIN_THREADS)
         try:
             data = resolve_data_path()  # IMDB_DATA, else the official archive (downloaded once)
             self._update(stage=reading_message(data, cfg))
