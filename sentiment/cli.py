@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "turn_weight": "a turn's weight in the loss, against a review's 1",
                    "turn_last": "what ends a turn: another window, or a review's own ending (its last 1-2 sentences) "
                                 "that the teacher reads as its review's side",
+                   "swap_names": "share of the training texts whose names (words the reviews write capitalized "
+                                 "mid-sentence) are replaced by other names, so a name does not tell the side: "
+                                 "see sentiment/names.py",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
     train_choices = {"turn_last": TURN_LASTS}

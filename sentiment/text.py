@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import SPLITS, DataError, cache_dir, data_fingerprint, prune_least_recently_used, read_reviews
+from .names import case_array, count_case
 
 CLEANUP_VERSION = 1  # bump when clean_text changes, so old caches are not reused
 KEEP_TOKEN_CACHES = 4  # tokenized data sets kept in the cache (each 50-100 MB for IMDB); the least recently used go
@@ -71,11 +72,17 @@ def _spacy_tokenizer():
     return tokenizer
 
 
-def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512, keep_html: bool = False):
-    """Yield a list of token strings for each text (whitespace tokens are dropped)."""
+def spacy_docs(texts, batch_size: int = 512, keep_html: bool = False):
+    """Yield spaCy's tokens of each text, cleaned (whitespace tokens are dropped)."""
     cleaned = (clean_text(t, keep_html) for t in texts)
     for doc in _spacy_tokenizer().pipe(cleaned, batch_size=batch_size):
-        yield [t.lower_ if lowercase else t.text for t in doc if not t.is_space]
+        yield [t for t in doc if not t.is_space]
+
+
+def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512, keep_html: bool = False):
+    """Yield a list of token strings for each text (whitespace tokens are dropped)."""
+    for tokens in spacy_docs(texts, batch_size, keep_html):
+        yield [t.lower_ if lowercase else t.text for t in tokens]
 
 
 def spacy_tokens(cleaned: str) -> list:
@@ -129,6 +136,8 @@ def pack(pieces: list[np.ndarray], dtype) -> tuple[np.ndarray, np.ndarray]:
 class Corpus:
     types: list[str]  # every distinct token string
     splits: dict[str, TokenizedSplit]
+    case: np.ndarray | None = None  # (n_types, 2) int64: per type, in the training reviews, [occurrences in the
+    #                                 middle of a sentence, capitalized among them] (names.py); None in older files
 
     def tokens(self, split: str, i: int) -> list[str]:
         s = self.splits[split]
@@ -162,27 +171,30 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
     if use_cache and cache_file.exists():
         try:
             corpus = _load_corpus(cache_file)[0]
-            os.utime(cache_file)  # used now: prune_token_cache keeps the most recently used
-            return corpus
+            if corpus.case is not None:  # a cache written before names were counted is rebuilt below
+                os.utime(cache_file)  # used now: prune_token_cache keeps the most recently used
+                return corpus
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
     reviews = read_reviews(data_path)
     index: dict[str, int] = {}
-    splits = {}
+    splits, case = {}, {}
     for split in SPLITS:
         texts = [r.text for r in reviews[split]]
-        token_lists = tokenize_many(texts, lowercase, keep_html=keep_html)
+        docs = spacy_docs(texts, keep_html=keep_html)
         if progress:
-            token_lists = progress(token_lists, total=len(texts), desc=f"Tokenizing {split}")
+            docs = progress(docs, total=len(texts), desc=f"Tokenizing {split}")
         ids, lengths = [], []
-        for tokens in token_lists:
-            ids.extend(index.setdefault(t, len(index)) for t in tokens)
-            lengths.append(len(tokens))
+        for doc in docs:
+            ids.extend(index.setdefault(t.lower_ if lowercase else t.text, len(index)) for t in doc)
+            lengths.append(len(doc))
+            if split == "train":
+                count_case(case, doc, index, lowercase)
         splits[split] = TokenizedSplit(
             np.asarray(ids, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
             np.array([r.label for r in reviews[split]], dtype=np.int64), [r.name for r in reviews[split]],
             [r.movie for r in reviews[split]])
-    corpus = Corpus(list(index), splits)
+    corpus = Corpus(list(index), splits, case_array(case, len(index)))
     if use_cache:
         _save_corpus(cache_file, corpus)
         prune_token_cache(cache_file.parent)
@@ -219,6 +231,8 @@ def _save_corpus(path: Path, corpus: Corpus, compressed: bool = False, meta: dic
     arrays = {"types": np.array(corpus.types, dtype=str)}
     if meta is not None:
         arrays["meta"] = np.array(json.dumps(meta))
+    if corpus.case is not None:
+        arrays["case"] = corpus.case
     for split, s in corpus.splits.items():
         arrays.update({f"{split}.token_ids": s.token_ids, f"{split}.offsets": s.offsets,
                        f"{split}.labels": s.labels, f"{split}.names": np.array(s.names, dtype=str),
@@ -236,4 +250,4 @@ def _load_corpus(path: Path) -> tuple[Corpus, dict | None]:
                                         z[f"{split}.names"].tolist(), z[f"{split}.movies"].tolist())
                   for split in SPLITS}
         meta = json.loads(str(z["meta"])) if "meta" in z.files else None
-        return Corpus(z["types"].tolist(), splits), meta
+        return Corpus(z["types"].tolist(), splits, z["case"] if "case" in z.files else None), meta

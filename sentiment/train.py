@@ -35,8 +35,9 @@ from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import POOL_PARTS, ModelConfig, SentimentRNN
+from .names import proper_names, swap_names
 from .text import tokenize_corpus
-from .vocab import Vocab
+from .vocab import UNK_ID, Vocab
 
 
 @dataclass
@@ -74,6 +75,7 @@ class TrainConfig:
     turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
+    swap_names: float = 0.0  # share of the training texts whose names are replaced by other names (sentiment/names.py)
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -104,7 +106,7 @@ class TrainConfig:
             raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
-        for name in ("distill", "window_distill"):  # shares of a loss that are the teacher's
+        for name in ("distill", "window_distill", "swap_names"):  # shares: of a loss, of the texts
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)!r}")
         if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):
@@ -255,7 +257,22 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
                         encode(corpus.splits["test"]), str(data_path))
     if for_training and (cfg.windows or cfg.teacher or cfg.negations or cfg.contrasts):
         _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
+    if for_training and cfg.swap_names:
+        prepared.train = _names_swapped(prepared.train, corpus, train_tokens, lookup, cfg)
     return prepared
+
+
+def _names_swapped(train: EncodedSplit, corpus, train_tokens, lookup: np.ndarray, cfg: TrainConfig) -> EncodedSplit:
+    """``train`` with the names in a ``cfg.swap_names`` share of its texts swapped (after the teacher read them as
+    written), drawn as often as the training reviews write each name."""
+    if corpus.case is None:
+        raise DataError("This tokenized corpus does not record which words are names (it predates --swap-names): "
+                        "tokenize the data again (`python -m sentiment tokenize`).")
+    names = proper_names(corpus.types, corpus.case)  # corpus type ids
+    counts = np.bincount(train_tokens.token_ids, minlength=len(corpus.types))[names]
+    known = (lookup[names] != UNK_ID) & (counts > 0)
+    name_ids, weights = lookup[names][known], counts[known].astype(np.float64)  # vocabulary ids, how often
+    return swap_names(train, name_ids, weights, cfg.swap_names, np.random.default_rng([cfg.seed, 23]))
 
 
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:

@@ -195,3 +195,13 @@ def test_shipped_checkpoints_record_a_checksum_for_every_weights_file(name):
     config = json.loads((CHECKPOINTS / name / "config.json").read_text())
     assert set(config["sha256"]) == set(checkpoint.weights_index(config)["files"])
     load_checkpoint(CHECKPOINTS / name)  # and they match
+
+
+def test_card_says_when_names_were_swapped(tiny_checkpoint, tmp_path):
+    from sentiment.card import model_card
+    shutil.copytree(tiny_checkpoint, tmp_path / "ckpt", ignore=shutil.ignore_patterns("resume"))
+    assert "--swap-names" not in model_card(tmp_path / "ckpt")
+    metrics = json.loads((tmp_path / "ckpt" / "metrics.json").read_text())
+    metrics["train_config"]["swap_names"] = 0.5
+    (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
+    assert "names swapped for other names in 50% of the texts (`--swap-names`" in model_card(tmp_path / "ckpt")
