@@ -36,6 +36,8 @@ def main() -> int:
     p.add_argument("--data", required=True, help="the data set or tokenized corpus they were trained on")
     p.add_argument("--draws", type=int, default=3, help="swapped copies of each review")
     p.add_argument("--sentences", action="store_true", help="read one sentence that names anyone of each review")
+    p.add_argument("--in-vocabulary", action="store_true",
+                   help="draw only names the first checkpoint's vocabulary holds (none read as <unk>)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     predictors = [Predictor.load(c) for c in args.checkpoints]
@@ -49,7 +51,9 @@ def main() -> int:
     train_idx, val_idx = split_indices(len(train), cfg, train.movies)
     names = proper_names(corpus.types, corpus.case)  # (N,) type ids
     weights = np.bincount(train.subset(train_idx).token_ids, minlength=len(corpus.types))[names].astype(np.float64)
-    names, weights = names[weights > 0], weights[weights > 0]
+    keep = (weights > 0) & (np.isin(names, [i for i, t in enumerate(corpus.types) if t in predictors[0].vocab.stoi])
+                            if args.in_vocabulary else True)
+    names, weights = names[keep], weights[keep]
     val = train.subset(val_idx)
     pieces, labels = [], []  # each review (or its first sentence) that names anyone, as type ids
     ends = np.isin(np.asarray(corpus.types, dtype=object), SENTENCE_ENDS)  # (n_types,) bool
