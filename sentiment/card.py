@@ -74,7 +74,8 @@ def model_card(directory) -> str:
                         + ("a review's own ending" if t.get("turn_last") == "ending" else "a window")
                         + f" of the other, labelled by the last; weight {t.get('turn_weight')}), " if t.get("turns") else "")
                      + (f"names swapped for other names in {t['swap_names']:.0%} of the texts (`--swap-names`, "
-                        "`sentiment/names.py`), " if t.get("swap_names") else "")
+                        "`sentiment/names.py`" + ("; their word vectors started at their mean" if t.get("names_start") == "mean"
+                                                  else "") + "), " if t.get("swap_names") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")
                      + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"

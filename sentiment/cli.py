@@ -15,6 +15,7 @@ from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, resu
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .contrast import TURN_LASTS
+from .names import NAMES_STARTS
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
@@ -72,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "swap_names": "share of the training texts whose names (words the reviews write capitalized "
                                  "mid-sentence) are replaced by other names, so a name does not tell the side: "
                                  "see sentiment/names.py",
+                   "names_start": "with --init-from and --swap-names: the names' word vectors start as the start "
+                                  "learnt them, or all at their mean (what it learnt of each name forgotten)",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
-    train_choices = {"turn_last": TURN_LASTS}
+    train_choices = {"turn_last": TURN_LASTS, "names_start": NAMES_STARTS}
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
                       "temperature_from", "init_from"):

@@ -24,6 +24,7 @@ import numpy as np
 SENTENCE_STARTS_AFTER = frozenset({".", "!", "?", "...", '"', "'", ":", ";", "(", ")", "-", "--", "*", "``", "''"})
 MIN_COUNT = 3  # mid-sentence occurrences in the training reviews
 MIN_SHARE = 0.9  # of them written capitalized
+NAMES_STARTS = ("learnt", "mean")  # a fine-tune's names' word vectors: as its start learnt them, or all at their mean
 
 
 def count_case(counts: dict[int, list[int]], tokens, index: dict[str, int], lowercase: bool = True) -> None:

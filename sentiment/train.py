@@ -35,7 +35,7 @@ from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import POOL_PARTS, ModelConfig, SentimentRNN
-from .names import proper_names, swap_names
+from .names import NAMES_STARTS, proper_names, swap_names
 from .text import tokenize_corpus
 from .vocab import UNK_ID, Vocab
 
@@ -76,6 +76,8 @@ class TrainConfig:
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
     swap_names: float = 0.0  # share of the training texts whose names are replaced by other names (sentiment/names.py)
+    names_start: str = "learnt"  # with init_from and swap_names: names' word vectors start as "learnt", or all at
+    #                              their "mean" (what the start learnt of each name is forgotten)
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
     #                                      whose fitted temperature this run takes (it has none to fit its own on)
     pretrain_epochs: int = 0  # epochs of next-word prediction on the training reviews first (sentiment/pretrain.py)
@@ -135,6 +137,10 @@ class TrainConfig:
         if not kinds or len(set(kinds)) < len(kinds) or not set(kinds) <= set(KINDS):
             raise ValueError(f"negation_kinds must be some of {', '.join(KINDS)}, comma-separated; "
                              f"got {self.negation_kinds!r}")
+        if self.names_start not in NAMES_STARTS:
+            raise ValueError(f"names_start must be one of {', '.join(NAMES_STARTS)}; got {self.names_start!r}")
+        if self.names_start == "mean" and not (self.init_from and self.swap_names):
+            raise ValueError("names_start mean resets the names' vectors of a start: give --init-from and --swap-names too")
         if self.init_from and self.pretrain_epochs:
             raise ValueError("init_from starts from trained weights; next-word pretraining (pretrain_epochs) would "
                              "start them over: use one or the other")
@@ -192,6 +198,7 @@ class Prepared:
     mix: np.ndarray | None = None  # (len(train),) share of each example's loss that is those logits'
     weight: np.ndarray | None = None  # (len(train),) each example's weight in the loss
     temperature: np.ndarray | None = None  # (len(train),) each example's temperature in that loss
+    name_ids: np.ndarray | None = None  # with swap_names: the vocabulary ids of the names swapped
 
     @property
     def train_reviews(self) -> int:
@@ -258,13 +265,14 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
     if for_training and (cfg.windows or cfg.teacher or cfg.negations or cfg.contrasts):
         _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
     if for_training and cfg.swap_names:
-        prepared.train = _names_swapped(prepared.train, corpus, train_tokens, lookup, cfg)
+        prepared.train, prepared.name_ids = _names_swapped(prepared.train, corpus, train_tokens, lookup, cfg)
     return prepared
 
 
-def _names_swapped(train: EncodedSplit, corpus, train_tokens, lookup: np.ndarray, cfg: TrainConfig) -> EncodedSplit:
+def _names_swapped(train: EncodedSplit, corpus, train_tokens, lookup: np.ndarray,
+                   cfg: TrainConfig) -> tuple[EncodedSplit, np.ndarray]:
     """``train`` with the names in a ``cfg.swap_names`` share of its texts swapped (after the teacher read them as
-    written), drawn as often as the training reviews write each name."""
+    written), drawn as often as the training reviews write each name; and the names' vocabulary ids."""
     if corpus.case is None:
         raise DataError("This tokenized corpus does not record which words are names (it predates --swap-names): "
                         "tokenize the data again (`python -m sentiment tokenize`).")
@@ -272,7 +280,7 @@ def _names_swapped(train: EncodedSplit, corpus, train_tokens, lookup: np.ndarray
     counts = np.bincount(train_tokens.token_ids, minlength=len(corpus.types))[names]
     known = (lookup[names] != UNK_ID) & (counts > 0)
     name_ids, weights = lookup[names][known], counts[known].astype(np.float64)  # vocabulary ids, how often
-    return swap_names(train, name_ids, weights, cfg.swap_names, np.random.default_rng([cfg.seed, 23]))
+    return swap_names(train, name_ids, weights, cfg.swap_names, np.random.default_rng([cfg.seed, 23])), name_ids
 
 
 def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConfig, encode) -> None:
@@ -533,6 +541,11 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
     if start:
         model.load_state_dict(start[0].state_dict())
         yield Stage(f"Starting from the weights of {cfg.init_from}")
+        if cfg.names_start == "mean":
+            with torch.no_grad():
+                names = torch.from_numpy(prepared.name_ids)
+                model.embedding.weight[names] = model.embedding.weight[names].mean(0)  # (E,) for every name
+            yield Stage(f"The {len(names)} names' word vectors start at their mean")
     pretrained: list[dict] = []
     if cfg.pretrain_epochs and not state:  # a resumed run's weights already hold it
         reviews = prepared.train.subset(np.arange(n_reviews))  # the reviews' own text, not windows or pairs

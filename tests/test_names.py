@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 import pytest
 
 from conftest import make_reviews, write_archive
@@ -76,3 +77,25 @@ def test_training_texts_have_their_names_swapped_and_validation_does_not(named_a
     assert np.array_equal(swapped.val.ids, plain.val.ids)  # validation reads the reviews as written
     with pytest.raises(ValueError, match="swap_names must be in"):
         TrainConfig(swap_names=1.5)
+
+
+def test_a_fine_tune_can_start_every_name_at_the_names_mean_vector(named_archive, tmp_path):
+    from sentiment.predict import Predictor
+    from sentiment.train import Done, train
+    with pytest.raises(ValueError, match="give --init-from and --swap-names"):
+        TrainConfig(names_start="mean", swap_names=1.0)
+    with pytest.raises(ValueError, match="names_start must be one of"):
+        TrainConfig(names_start="random")
+    start = tmp_path / "start"
+    cfg = dict(vocab_size=300, min_freq=1, max_len=60, batch_size=16, val_fraction=0.2, val_split="movie")
+    options = {"cell": "lstm", "embed_dim": 8, "hidden_size": 6}
+    assert isinstance(list(train(named_archive, options, TrainConfig(epochs=1, **cfg), start))[-1], Done)
+    tuned = TrainConfig(epochs=1, lr=1e-9, init_from=str(start), swap_names=1.0, names_start="mean", **cfg)
+    events = list(train(named_archive, options, tuned, tmp_path / "tuned"))
+    assert any("names' word vectors start at their mean" in getattr(e, "message", "") for e in events)
+    weights = Predictor.load(tmp_path / "tuned").model.embedding.weight
+    vocab = Predictor.load(tmp_path / "tuned").vocab
+    hanks, seagal, great = (weights[vocab.stoi[w]] for w in ("hanks", "seagal", "great"))
+    assert torch.allclose(hanks, seagal, atol=1e-3) and not torch.allclose(hanks, great, atol=1e-3)
+    before = Predictor.load(start).model.embedding.weight
+    assert not torch.allclose(before[vocab.stoi["hanks"]], before[vocab.stoi["seagal"]], atol=1e-3)
