@@ -52,8 +52,9 @@ PRESETS: dict[str, dict] = {
                  "token count, about 2.5 hours). The shipped weights are this recipe retrained on every training "
                  "review, then one epoch more with four kinds of negation pair (`--negation-kinds`), the last state "
                  "pooled too (`--pooling maxmeanlast`), turns that end with a review's own ending (`--turns`, "
-                 "`--turn-last ending`) and windows that learn their review's label half, the teacher's half "
-                 "(`--window-distill 0.5`; docs/experiments.md).",
+                 "`--turn-last ending`), windows that learn their review's label half, the teacher's half "
+                 "(`--window-distill 0.5`) and every name swapped for another, the names' word vectors first set to "
+                 "their mean (`--swap-names 1 --names-start mean`; docs/experiments.md).",
         "model": {"cell": "lstm", "embed_dim": 256, "hidden_size": 256, "num_layers": 2},
         # chosen on the movie split by the rule in docs/experiments.md ("A GPU sweep toward the `default` targets")
         "train": {**TAUGHT_BY_LARGE, "epochs": 5, "lr": 2e-3, "windows": 3},
