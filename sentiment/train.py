@@ -631,13 +631,14 @@ def _train(data_path, model_options, cfg, out_dir: Path, stop, resume, progress,
 
 def initial_weights(init_from, model_options: dict) -> tuple[SentimentRNN, Vocab]:
     """(model, vocabulary) of the checkpoint a run starts from (``init_from``), its weights as trained; it must
-    have the run's model options, and its vocabulary is the run's, so that every weight keeps its word. One
-    exception: a pooling that adds parts to the checkpoint's (maxmean -> maxmeanlast) starts the classifier's
-    new parts at zero, so the run starts from exactly the checkpoint's answers."""
+    have the run's model options, and its vocabulary is the run's, so that every weight keeps its word. Two
+    exceptions: dropouts, which hold no weights, may differ (the run trains with its own); and a pooling that adds
+    parts to the checkpoint's (maxmean -> maxmeanlast) starts the classifier's new parts at zero, so the run starts
+    from exactly the checkpoint's answers."""
     model, vocab, _, _ = load_checkpoint(resolve_checkpoint(init_from), calibrated=False)
     wanted = ModelConfig(vocab_size=model.config.vocab_size, **model_options)
     differ = [(k, getattr(model.config, k), getattr(wanted, k)) for k in model_option_names()
-              if getattr(model.config, k) != getattr(wanted, k)]
+              if getattr(model.config, k) != getattr(wanted, k) and not k.endswith("_dropout")]
     if [k for k, *_ in differ] == ["pooling"] and set(model.pool_parts) <= set(POOL_PARTS[wanted.pooling]):
         return _widened(model, wanted), vocab
     if differ:

@@ -261,3 +261,14 @@ def test_a_checkpoint_to_start_from_must_have_the_runs_model(tiny_archive, tiny_
                    TrainConfig(epochs=1, init_from=str(tiny_checkpoint), **CFG), tmp_path / "run"))
     with pytest.raises(ValueError, match="one or the other"):
         TrainConfig(init_from=str(tiny_checkpoint), pretrain_epochs=1)
+
+
+def test_a_fine_tune_may_train_with_other_dropouts(tiny_archive, tiny_checkpoint, tmp_path):
+    """Dropouts hold no weights: a run from a checkpoint may read whole words as <unk> where its start did not."""
+    start = Predictor.load(tiny_checkpoint)
+    options = {k: v for k, v in start.model.config.to_dict().items() if k != "vocab_size"}
+    options.update(word_dropout=0.1, output_dropout=0.2)
+    cfg = TrainConfig(epochs=1, init_from=str(tiny_checkpoint), **{**CFG, "vocab_size": 50})
+    assert isinstance(list(train(tiny_archive, options, cfg, tmp_path / "run"))[-1], Done)
+    tuned = Predictor.load(tmp_path / "run").model.config
+    assert (tuned.word_dropout, tuned.output_dropout) == (0.1, 0.2) and start.model.config.word_dropout == 0.0
