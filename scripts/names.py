@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sentiment.batching import EncodedSplit  # noqa: E402
 from sentiment.distill import SENTENCE_ENDS, sentence_starts  # noqa: E402
-from sentiment.names import proper_names, swap_names  # noqa: E402
+from sentiment.names import name_counts, swap_names  # noqa: E402
 from sentiment.predict import Predictor  # noqa: E402
-from sentiment.text import tokenize_corpus  # noqa: E402
+from sentiment.text import pack, tokenize_corpus  # noqa: E402
 from sentiment.train import split_indices  # noqa: E402
 
 
@@ -49,11 +49,10 @@ def main() -> int:
         raise SystemExit(f"{args.data} does not record which words are names: tokenize the data again")
     train = corpus.splits["train"]
     train_idx, val_idx = split_indices(len(train), cfg, train.movies)
-    names = proper_names(corpus.types, corpus.case)  # (N,) type ids
-    weights = np.bincount(train.subset(train_idx).token_ids, minlength=len(corpus.types))[names].astype(np.float64)
-    keep = (weights > 0) & (np.isin(names, [i for i, t in enumerate(corpus.types) if t in predictors[0].vocab.stoi])
-                            if args.in_vocabulary else True)
-    names, weights = names[keep], weights[keep]
+    names, weights = name_counts(corpus.types, corpus.case, train.subset(train_idx).token_ids)  # (N,) type ids
+    if args.in_vocabulary:
+        known = np.array([corpus.types[i] in predictors[0].vocab.stoi for i in names], dtype=bool)
+        names, weights = names[known], weights[known]
     val = train.subset(val_idx)
     pieces, labels = [], []  # each review (or its first sentence) that names anyone, as type ids
     ends = np.isin(np.asarray(corpus.types, dtype=object), SENTENCE_ENDS)  # (n_types,) bool
@@ -64,8 +63,7 @@ def main() -> int:
         if named_part is not None:
             pieces.append(named_part)
             labels.append(val.labels[i])
-    offsets = np.concatenate([[0], np.cumsum([len(x) for x in pieces])]).astype(np.int64)
-    as_written = EncodedSplit(np.concatenate(pieces), offsets, np.array(labels), max_len=10**9)
+    as_written = EncodedSplit(*pack(pieces, np.int64), np.array(labels), max_len=10**9)
     rng = np.random.default_rng(args.seed)
     copies = [swap_names(as_written, names, weights, 1.0, rng) for _ in range(args.draws)]
     texts = lambda split: [[corpus.types[t] for t in split.ids[split.offsets[i]:split.offsets[i + 1]]]

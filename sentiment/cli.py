@@ -15,9 +15,9 @@ from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, resu
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
 from .contrast import TURN_LASTS
-from .names import NAMES_STARTS
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
+from .names import NAMES_STARTS
 from .path import FILE as PATH_FILE, fit_path_axis, save_path_axis
 from .predict import DEFAULT_CHECKPOINT, Predictor
 from .presets import PRESETS, preset

@@ -1,7 +1,7 @@
 """People's and places' names in the training reviews, and swapping them (``--swap-names``).
 
-    count_case(counts, tokens, index)            # while tokenizing: how often each word is capitalized mid-sentence
-    name_types = proper_names(corpus)            # the words written capitalized nearly always: names
+    case = case_counts(form_ids, offsets, forms, type_of_form, n_types)  # while tokenizing: capitalized mid-sentence?
+    name_types = proper_names(corpus.types, corpus.case)              # the words written capitalized nearly always
     train = swap_names(train, name_ids, weights, share=1.0, rng=rng)
 
 A name says who is in a film, not what the reviewer thought of it; yet a network that reads IMDB learns that
@@ -27,25 +27,19 @@ MIN_SHARE = 0.9  # of them written capitalized
 NAMES_STARTS = ("learnt", "mean")  # a fine-tune's names' word vectors: as its start learnt them, or all at their mean
 
 
-def count_case(counts: dict[int, list[int]], tokens, index: dict[str, int], lowercase: bool = True) -> None:
-    """Add one text to ``counts``: for each type id in ``index`` (token string -> id, as the corpus builds it),
-    [occurrences in the middle of a sentence, of which capitalized]. ``tokens``: the text's spaCy ``Token``s."""
-    previous = "."
-    for t in tokens:
-        if previous not in SENTENCE_STARTS_AFTER:
-            c = counts.setdefault(index[t.lower_ if lowercase else t.text], [0, 0])
-            c[0] += 1
-            c[1] += t.text[:1].isupper() and not t.text.isupper()
-        previous = t.text
-
-
-def case_array(counts: dict[int, list[int]], n_types: int) -> np.ndarray:
-    """(n_types, 2) int64: per type, [mid-sentence occurrences, capitalized among them]."""
-    out = np.zeros((n_types, 2), dtype=np.int64)
-    if counts:
-        ids = np.fromiter(counts, dtype=np.int64, count=len(counts))
-        out[ids] = np.array(list(counts.values()), dtype=np.int64)
-    return out
+def case_counts(form_ids: np.ndarray, offsets: np.ndarray, forms: list[str], type_of_form: np.ndarray,
+                n_types: int) -> np.ndarray:
+    """(n_types, 2) int64: per type, [occurrences in the middle of a sentence, capitalized among them], counted over
+    texts given as (form_ids, offsets): each token's form (the token as written, ``forms[i]``), which
+    ``type_of_form`` maps to the type the model reads (its lowercase, say)."""
+    starts_after = np.array([f in SENTENCE_STARTS_AFTER for f in forms], dtype=bool)  # (n_forms,)
+    capitalized = np.array([f[:1].isupper() and not f.isupper() for f in forms], dtype=bool)  # (n_forms,)
+    mid = np.ones(len(form_ids), dtype=bool)  # (total_tokens,) the token before is no sentence's end
+    mid[1:] = ~starts_after[form_ids[:-1]]
+    mid[offsets[:-1][np.diff(offsets) > 0]] = False  # a text's first token starts a sentence
+    types = type_of_form[form_ids]  # (total_tokens,)
+    return np.stack([np.bincount(types[mid], minlength=n_types),
+                     np.bincount(types[mid & capitalized[form_ids]], minlength=n_types)], axis=1).astype(np.int64)
 
 
 def proper_names(types: list[str], case: np.ndarray, min_count: int = MIN_COUNT,
@@ -56,9 +50,18 @@ def proper_names(types: list[str], case: np.ndarray, min_count: int = MIN_COUNT,
     return np.array([i for i in often if len(types[i]) >= 2 and types[i].isalpha()], dtype=np.int64)
 
 
+def name_counts(types: list[str], case: np.ndarray, train_token_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(type ids of the names the training reviews write, (float64) how often each is written there): the names
+    a swap draws from, and their weights."""
+    names = proper_names(types, case)
+    counts = np.bincount(train_token_ids, minlength=len(types))[names]
+    return names[counts > 0], counts[counts > 0].astype(np.float64)
+
+
 def swap_names(split, name_ids: np.ndarray, weights: np.ndarray, share: float, rng: np.random.Generator):
-    """``split`` (a ``batching.EncodedSplit``) with every name (an id in ``name_ids``) in a ``share`` of its texts replaced by a name drawn with
-    probability proportional to ``weights``; a name that recurs in a text gets the same replacement each time."""
+    """``split`` (a ``batching.EncodedSplit``) with every name (an id in ``name_ids``) in a ``share`` of its texts
+    replaced by a name drawn with probability proportional to ``weights``; a name that recurs in a text gets the
+    same replacement each time."""
     if share <= 0 or len(name_ids) == 0:
         return split
     is_name = np.zeros(max(int(split.ids.max(initial=0)), int(name_ids.max())) + 1, dtype=bool)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import SPLITS, DataError, cache_dir, data_fingerprint, prune_least_recently_used, read_reviews
-from .names import case_array, count_case
+from .names import case_counts
 
 CLEANUP_VERSION = 1  # bump when clean_text changes, so old caches are not reused
 KEEP_TOKEN_CACHES = 4  # tokenized data sets kept in the cache (each 50-100 MB for IMDB); the least recently used go
@@ -72,17 +72,11 @@ def _spacy_tokenizer():
     return tokenizer
 
 
-def spacy_docs(texts, batch_size: int = 512, keep_html: bool = False):
-    """Yield spaCy's tokens of each text, cleaned (whitespace tokens are dropped)."""
-    cleaned = (clean_text(t, keep_html) for t in texts)
-    for doc in _spacy_tokenizer().pipe(cleaned, batch_size=batch_size):
-        yield [t for t in doc if not t.is_space]
-
-
 def tokenize_many(texts, lowercase: bool = True, batch_size: int = 512, keep_html: bool = False):
     """Yield a list of token strings for each text (whitespace tokens are dropped)."""
-    for tokens in spacy_docs(texts, batch_size, keep_html):
-        yield [t.lower_ if lowercase else t.text for t in tokens]
+    cleaned = (clean_text(t, keep_html) for t in texts)
+    for doc in _spacy_tokenizer().pipe(cleaned, batch_size=batch_size):
+        yield [t.lower_ if lowercase else t.text for t in doc if not t.is_space]
 
 
 def spacy_tokens(cleaned: str) -> list:
@@ -177,24 +171,31 @@ def tokenize_corpus(data_path, lowercase: bool = True, use_cache: bool = True, p
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
     reviews = read_reviews(data_path)
-    index: dict[str, int] = {}
-    splits, case = {}, {}
+    forms: dict[str, int] = {}  # every token as written -> its form id, in order of first appearance
+    index: dict[str, int] = {}  # every token as the model reads it (lowercased or not) -> its type id
+    type_of_form: list[int] = []  # form id -> type id
+    splits = {}
     for split in SPLITS:
         texts = [r.text for r in reviews[split]]
-        docs = spacy_docs(texts, keep_html=keep_html)
+        token_lists = tokenize_many(texts, lowercase=False, keep_html=keep_html)  # as written: case counts names
         if progress:
-            docs = progress(docs, total=len(texts), desc=f"Tokenizing {split}")
-        ids, lengths = [], []
-        for doc in docs:
-            ids.extend(index.setdefault(t.lower_ if lowercase else t.text, len(index)) for t in doc)
-            lengths.append(len(doc))
-            if split == "train":
-                count_case(case, doc, index, lowercase)
+            token_lists = progress(token_lists, total=len(texts), desc=f"Tokenizing {split}")
+        form_ids, lengths = [], []
+        for tokens in token_lists:
+            form_ids.extend(forms.setdefault(t, len(forms)) for t in tokens)
+            lengths.append(len(tokens))
+        type_of_form.extend(index.setdefault(form.lower() if lowercase else form, len(index))
+                            for form in list(forms)[len(type_of_form):])  # the forms new in this split
+        form_ids = np.asarray(form_ids, dtype=np.int32)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        if split == "train":
+            train_forms = (form_ids, offsets)
         splits[split] = TokenizedSplit(
-            np.asarray(ids, dtype=np.int32), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            np.asarray(type_of_form, dtype=np.int32)[form_ids], offsets,
             np.array([r.label for r in reviews[split]], dtype=np.int64), [r.name for r in reviews[split]],
             [r.movie for r in reviews[split]])
-    corpus = Corpus(list(index), splits, case_array(case, len(index)))
+    case = case_counts(*train_forms, list(forms), np.asarray(type_of_form, dtype=np.int64), len(index))
+    corpus = Corpus(list(index), splits, case)
     if use_cache:
         _save_corpus(cache_file, corpus)
         prune_token_cache(cache_file.parent)

@@ -35,7 +35,7 @@ from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import POOL_PARTS, ModelConfig, SentimentRNN
-from .names import NAMES_STARTS, proper_names, swap_names
+from .names import NAMES_STARTS, name_counts, swap_names
 from .text import tokenize_corpus
 from .vocab import UNK_ID, Vocab
 
@@ -276,10 +276,9 @@ def _names_swapped(train: EncodedSplit, corpus, train_tokens, lookup: np.ndarray
     if corpus.case is None:
         raise DataError("This tokenized corpus does not record which words are names (it predates --swap-names): "
                         "tokenize the data again (`python -m sentiment tokenize`).")
-    names = proper_names(corpus.types, corpus.case)  # corpus type ids
-    counts = np.bincount(train_tokens.token_ids, minlength=len(corpus.types))[names]
-    known = (lookup[names] != UNK_ID) & (counts > 0)
-    name_ids, weights = lookup[names][known], counts[known].astype(np.float64)  # vocabulary ids, how often
+    names, counts = name_counts(corpus.types, corpus.case, train_tokens.token_ids)  # corpus type ids, how often
+    known = lookup[names] != UNK_ID
+    name_ids, weights = lookup[names][known], counts[known]  # vocabulary ids, how often
     return swap_names(train, name_ids, weights, cfg.swap_names, np.random.default_rng([cfg.seed, 23])), name_ids
 
 
