@@ -76,6 +76,8 @@ def model_card(directory) -> str:
                      + (f"names swapped for other names in {t['swap_names']:.0%} of the texts (`--swap-names`, "
                         "`sentiment/names.py`" + ("; their word vectors started at their mean" if t.get("names_start") == "mean"
                                                   else "") + "), " if t.get("swap_names") else "")
+                     + (f"opinion words swapped for others of the same side and strength in {t['swap_opinions']:.0%} "
+                        "of the texts (`--swap-opinions`, `sentiment/opinions.py`), " if t.get("swap_opinions") else "")
                      + (f"best epoch by validation accuracy: {metrics.get('best_epoch')}" if held_out
                         else f"no validation: the last epoch ({metrics.get('best_epoch')}) kept")
                      + (f"; logits divided by a temperature of {calibration['temperature']} fitted on validation"

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "swap_names": "share of the training texts whose names (words the reviews write capitalized "
                                  "mid-sentence) are replaced by other names, so a name does not tell the side: "
                                  "see sentiment/names.py",
+                   "swap_opinions": "share of the training texts whose opinion words are replaced by others of the "
+                                    "same side and strength from a general lexicon, so rare everyday words ('courteous', "
+                                    "'delicious') are read as verdicts: see sentiment/opinions.py",
                    "names_start": "with --init-from and --swap-names: the names' word vectors start as the start "
                                   "learnt them, or all at their mean (what it learnt of each name forgotten)",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "

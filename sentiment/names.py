@@ -62,16 +62,34 @@ def swap_names(split, name_ids: np.ndarray, weights: np.ndarray, share: float, r
     """``split`` (a ``batching.EncodedSplit``) with every name (an id in ``name_ids``) in a ``share`` of its texts
     replaced by a name drawn with probability proportional to ``weights``; a name that recurs in a text gets the
     same replacement each time."""
-    if share <= 0 or len(name_ids) == 0:
+    if len(name_ids) == 0:
         return split
-    is_name = np.zeros(max(int(split.ids.max(initial=0)), int(name_ids.max())) + 1, dtype=bool)
-    is_name[name_ids] = True
-    chosen = rng.random(len(split)) < share  # (n,) texts whose names are swapped
+    group_of = np.full(int(name_ids.max()) + 1, -1, dtype=np.int64)
+    group_of[name_ids] = 0
+    return swap_words(split, group_of, [(name_ids, weights)], share, rng)
+
+
+def swap_words(split, group_of: np.ndarray, pools: list[tuple[np.ndarray, np.ndarray]], share: float,
+               rng: np.random.Generator):
+    """``split`` with every word of a group (``group_of[id] = g >= 0``; ids past its end belong to none) in a
+    ``share`` of its texts replaced by a word drawn from ``pools[g]`` = (ids, weights), with probability
+    proportional to the weights; a word that recurs in a text gets the same replacement each time."""
+    if share <= 0 or not (group_of >= 0).any():
+        return split
+    groups = np.full(max(int(split.ids.max(initial=0)) + 1, len(group_of)), -1, dtype=np.int64)
+    groups[:len(group_of)] = group_of
+    chosen = rng.random(len(split)) < share  # (n,) texts whose words are swapped
     text_of = np.repeat(np.arange(len(split)), np.diff(split.offsets))  # (total_tokens,)
-    where = np.flatnonzero(is_name[split.ids] & chosen[text_of])
-    # one draw per (text, name): "Hanks ... Hanks" becomes "Seagal ... Seagal"
-    keys, inverse = np.unique(text_of[where] * len(is_name) + split.ids[where], return_inverse=True)
-    drawn = rng.choice(name_ids, size=len(keys), p=weights / weights.sum())
+    where = np.flatnonzero((groups[split.ids] >= 0) & chosen[text_of])
+    # one draw per (text, word): "Hanks ... Hanks" becomes "Seagal ... Seagal"
+    keys, first, inverse = np.unique(text_of[where] * len(groups) + split.ids[where], return_index=True,
+                                     return_inverse=True)
+    key_group = groups[split.ids[where[first]]]  # (n_keys,)
+    drawn = np.empty(len(keys), dtype=split.ids.dtype)
+    for g, (ids, weights) in enumerate(pools):
+        mine = np.flatnonzero(key_group == g)
+        if len(mine):
+            drawn[mine] = rng.choice(ids, size=len(mine), p=weights / weights.sum())
     ids = split.ids.copy()
     ids[where] = drawn[inverse]
     return replace(split, ids=ids)

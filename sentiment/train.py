@@ -35,7 +35,8 @@ from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
 from .model import POOL_PARTS, ModelConfig, SentimentRNN
-from .names import NAMES_STARTS, name_counts, swap_names
+from .names import NAMES_STARTS, name_counts, swap_names, swap_words
+from .opinions import opinion_swaps
 from .text import tokenize_corpus
 from .vocab import UNK_ID, Vocab
 
@@ -76,6 +77,8 @@ class TrainConfig:
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
     swap_names: float = 0.0  # share of the training texts whose names are replaced by other names (sentiment/names.py)
+    swap_opinions: float = 0.0  # share of the training texts whose opinion words are replaced by others of the same
+    #                             side and strength (sentiment/opinions.py)
     names_start: str = "learnt"  # with init_from and swap_names: names' word vectors start as "learnt", or all at
     #                              their "mean" (what the start learnt of each name is forgotten)
     temperature_from: str | None = None  # with val_fraction 0: a checkpoint of this recipe trained with validation,
@@ -108,7 +111,7 @@ class TrainConfig:
             raise ValueError(f"schedule must be cosine or constant; got {self.schedule!r}")
         if self.weights_dtype not in ("float32", "float16"):
             raise ValueError(f"weights_dtype must be float32 or float16; got {self.weights_dtype!r}")
-        for name in ("distill", "window_distill", "swap_names"):  # shares: of a loss, of the texts
+        for name in ("distill", "window_distill", "swap_names", "swap_opinions"):  # shares: of a loss, of the texts
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1]; got {getattr(self, name)!r}")
         if not (self.distill_temperature > 0 and math.isfinite(self.distill_temperature)):
@@ -266,6 +269,10 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
         _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
     if for_training and cfg.swap_names:
         prepared.train, prepared.name_ids = _names_swapped(prepared.train, corpus, train_tokens, lookup, cfg)
+    if for_training and cfg.swap_opinions:
+        group_of, pools = opinion_swaps(corpus.types, train_tokens, lookup, exclude=prepared.name_ids)
+        prepared.train = swap_words(prepared.train, group_of, pools, cfg.swap_opinions,
+                                    np.random.default_rng([cfg.seed, 29]))
     return prepared
 
 
