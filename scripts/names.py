@@ -1,6 +1,8 @@
-"""How far a model's prediction moves when the names in a review are changed for other names.
+"""How far a model's prediction moves when the names in a review are changed for other names (or, with
+``--opinions``, its opinion words for others of the same side and strength).
 
     python scripts/names.py runs/mv-wd05 runs/mv-names --data imdb-tokens.npz
+    python scripts/names.py runs/mv-names-mean runs/mv-opinions --data imdb-tokens.npz --opinions --sentences
 
 Names are found as training finds them (``sentiment/names.py``: words written capitalized mid-sentence) and drawn
 as often as the training reviews write them. Of the first checkpoint's validation reviews that name anyone,
@@ -9,6 +11,11 @@ figures are the mean |change in P(positive)| and the share of readings whose sid
 neither to depend on who is in a film. ``--sentences`` reads each review's first sentence that names anyone,
 alone, instead (a short text, as people type, where a name weighs more). All checkpoints must have the same
 validation split.
+
+``--opinions`` swaps as ``--swap-opinions`` does in training (``sentiment/opinions.py``: the words the training
+reviews confirm, each replaced by a word of the list of the same side and strength that the first checkpoint's
+vocabulary holds), in the reviews (or first sentences) that hold any. A reader who knows the words reads the
+swapped text on the same side: the figure to watch is the accuracy swapped against as written.
 """
 from __future__ import annotations
 
@@ -24,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sentiment.batching import EncodedSplit  # noqa: E402
 from sentiment.distill import SENTENCE_ENDS, sentence_starts  # noqa: E402
-from sentiment.names import name_counts, swap_names  # noqa: E402
+from sentiment.names import name_counts, swap_names, swap_words  # noqa: E402
+from sentiment.opinions import opinion_swaps  # noqa: E402
 from sentiment.predict import Predictor  # noqa: E402
 from sentiment.text import pack, tokenize_corpus  # noqa: E402
 from sentiment.train import split_indices  # noqa: E402
@@ -38,6 +46,7 @@ def main() -> int:
     p.add_argument("--sentences", action="store_true", help="read one sentence that names anyone of each review")
     p.add_argument("--in-vocabulary", action="store_true",
                    help="draw only names the first checkpoint's vocabulary holds (none read as <unk>)")
+    p.add_argument("--opinions", action="store_true", help="swap opinion words instead of names")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     predictors = [Predictor.load(c) for c in args.checkpoints]
@@ -53,6 +62,13 @@ def main() -> int:
     if args.in_vocabulary:
         known = np.array([corpus.types[i] in predictors[0].vocab.stoi for i in names], dtype=bool)
         names, weights = names[known], weights[known]
+    if args.opinions:  # the groups over the corpus' types, for the words the first vocabulary holds
+        lookup = predictors[0].vocab.lookup_table(corpus.types)
+        group_of_id, pools_of_id = opinion_swaps(corpus.types, train.subset(train_idx), lookup)
+        type_of_id = {int(v): t for t, v in enumerate(lookup)}
+        group_of = group_of_id[lookup]  # (n_types,) -1 for words never replaced, <unk> among them
+        pools = [(np.array([type_of_id[int(v)] for v in ids], dtype=np.int64), w) for ids, w in pools_of_id]
+        names = np.flatnonzero(group_of >= 0)  # the words whose presence selects a text
     val = train.subset(val_idx)
     pieces, labels = [], []  # each review (or its first sentence) that names anyone, as type ids
     ends = np.isin(np.asarray(corpus.types, dtype=object), SENTENCE_ENDS)  # (n_types,) bool
@@ -65,12 +81,15 @@ def main() -> int:
             labels.append(val.labels[i])
     as_written = EncodedSplit(*pack(pieces, np.int64), np.array(labels), max_len=10**9)
     rng = np.random.default_rng(args.seed)
-    copies = [swap_names(as_written, names, weights, 1.0, rng) for _ in range(args.draws)]
+    swap = ((lambda split: swap_words(split, group_of, pools, 1.0, rng)) if args.opinions
+            else (lambda split: swap_names(split, names, weights, 1.0, rng)))
+    copies = [swap(as_written) for _ in range(args.draws)]
     texts = lambda split: [[corpus.types[t] for t in split.ids[split.offsets[i]:split.offsets[i + 1]]]
                            for i in range(len(split))]
     written, swapped = texts(as_written), [texts(c) for c in copies]
     print(json.dumps({"validation_reviews": len(val), "read": "a sentence of each" if args.sentences else "whole",
-                      "naming_someone": len(as_written), "draws": args.draws, "names_known": len(names)}))
+                      "swapped": "opinion words" if args.opinions else "names", "holding_any": len(as_written),
+                      "draws": args.draws, "words_known": len(names)}))
     for path, predictor in zip(args.checkpoints, predictors):
         p0 = torch.sigmoid(predictor.token_logits(written)).numpy()  # (n,)
         ps = np.stack([torch.sigmoid(predictor.token_logits(s)).numpy() for s in swapped])  # (draws, n)
