@@ -87,7 +87,9 @@ def model_card(directory) -> str:
                                                              "these reviews)" if t.get("init_from") else ""))
                                 if best and held_out else "n/a"),
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
-                                           + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "") + ")"
+                                           + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "")
+                                           + ("; misspellings read as meant, `sentiment/spelling.py`"
+                                              if test.get("misspellings_read_as_meant") else "") + ")"
                                            if test else "not measured yet"),
         ("Behaviour suite", _behaviour(directory)),
         ("Hardware, time", _hardware_and_time(hw, epochs, wall)),

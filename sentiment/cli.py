@@ -195,7 +195,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     predictor = Predictor.load(args.checkpoint)
     start = time.perf_counter()
-    prepared = _checkpoint_data(predictor, args.data)
+    prepared = _checkpoint_data(predictor, args.data, speller=predictor.speller)  # reviews read as the app reads them
     split = prepared.test if args.split == "test" else prepared.val
     if len(split) == 0:
         raise ValueError(f"{args.checkpoint} was trained on every training review: it has no validation split. "
@@ -210,7 +210,7 @@ def cmd_evaluate(args) -> int:
     if args.record:
         metrics = dict(predictor.metrics)
         metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion", "ece")} | {
-            "command": args.command_line}
+            "command": args.command_line, "misspellings_read_as_meant": predictor.speller is not None}
         write_metrics(args.checkpoint, metrics)
     if args.json:
         print(json.dumps(result))
@@ -261,9 +261,10 @@ def describe_failure(r) -> str:
     return f"DIR {c.test}: P(positive) {r.prob:.3f} -> {r.prob_edited:.3f}, should go {c.direction}: {c.text!r} -> {c.edited!r}"
 
 
-def _checkpoint_data(predictor: Predictor, data_arg):
+def _checkpoint_data(predictor: Predictor, data_arg, speller=None):
     """The checkpoint's own data preparation (its split seed and max_len) on the data at ``data_arg``."""
-    return prepare_data(resolve_data_path(data_arg), predictor.train_config(), progress=tqdm, vocab=predictor.vocab)
+    return prepare_data(resolve_data_path(data_arg), predictor.train_config(), progress=tqdm, vocab=predictor.vocab,
+                        speller=speller)
 
 
 def cmd_units(args) -> int:

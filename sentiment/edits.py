@@ -300,7 +300,7 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     if sum(any(ch.isalnum() for ch in t) for t in tokens) < 2:
         raise ValueError("Suggestions need a review of at least two words: one word alone has no context to edit.")
     T = min(len(tokens), predictor.max_len)  # what the model reads
-    ids = predictor.vocab.encode(tokens[:T])
+    ids = predictor.encode(tokens[:T])  # misspellings read as meant, as the Predict view reads them
     base = read_states(predictor.model, torch.tensor(ids))
     model = predictor.model
     running = torch.sigmoid(model.running_logits(base.read[None])[0]).numpy()  # (T,)
@@ -339,7 +339,7 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
         edited_tokens = [tokens_after(cleaned, starts, tokens, edit.span, predictor.lowercase) for edit, _, _ in chosen]
     else:
         edited_tokens = tokenize_many((t for _, t, _ in chosen), predictor.lowercase, keep_html=predictor.keep_html)
-    read = [predictor.vocab.encode(toks[:predictor.max_len]) for toks in edited_tokens]
+    read = [predictor.encode(toks[:predictor.max_len]) for toks in edited_tokens]
     differ = [n for n, (edit, _, _) in enumerate(chosen) if read[n] != edit.ids]
     if differ:
         fixed = torch.sigmoid(torch.from_numpy(predictor.logits([chosen[n][1] for n in differ]))).numpy()

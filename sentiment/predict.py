@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ import torch
 
 from .batching import encode_texts
 from .checkpoint import CheckpointError, load_checkpoint
+from .spelling import Speller
 from .text import tokenize, tokenize_many
 from .train import TrainConfig, checkpoint_train_config, split_logits
 from .vocab import UNK_ID
@@ -45,6 +46,8 @@ class Explanation:
     n_tokens: int  # tokens in the whole review
     truncated: bool
     n_known: int  # tokens read that are in the vocabulary (the rest read as <unk>, the same vector for all)
+    misspelled: list[tuple[int, str]] = field(default_factory=list)  # (position, token as written) of each token
+    #                                                                   read as the word it misspells (spelling.py)
 
     @property
     def label(self) -> str:
@@ -57,20 +60,21 @@ class Explanation:
 
 
 class Predictor:
-    def __init__(self, model, vocab, config: dict, metrics: dict, name: str = "model"):
+    def __init__(self, model, vocab, config: dict, metrics: dict, name: str = "model", spelling: bool = True):
         self.model, self.vocab, self.config, self.metrics, self.name = model, vocab, config, metrics, name
+        self.speller = Speller(vocab) if spelling else None  # misspelled words read as meant (spelling.py)
         self.lowercase = bool(config["tokenizer"]["lowercase"])
         self.keep_html = bool(config["tokenizer"].get("keep_html", False))  # tags read as text (the homework's way)
         self.max_len = int(config["tokenizer"]["max_len"])
 
     @classmethod
-    def load(cls, directory=None) -> "Predictor":
+    def load(cls, directory=None, spelling: bool = True) -> "Predictor":
         directory = Path(directory) if directory else DEFAULT_CHECKPOINT
         if directory == DEFAULT_CHECKPOINT and not directory.exists():
             raise CheckpointError(f"The default checkpoint ({directory}) is not there. Train one with "
                                   "`python -m sentiment train --out DIR` and pass --checkpoint DIR.")
         model, vocab, config, metrics = load_checkpoint(directory)
-        return cls(model, vocab, config, metrics, name=directory.name)
+        return cls(model, vocab, config, metrics, name=directory.name, spelling=spelling)
 
     @property
     def model_config(self):
@@ -80,17 +84,26 @@ class Predictor:
         """The settings this checkpoint was trained with: its data split, max_len and casing."""
         return checkpoint_train_config(self.metrics, self.config["tokenizer"])
 
-    def _tokens(self, text: str) -> tuple[list[str], int, bool]:
-        """(tokens the model reads, tokens in the review, whether the review was cut)."""
+    def read(self, tokens: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
+        """(the tokens as the model reads them, misspellings read as meant; [(position, token as written)])."""
+        return self.speller.fix(tokens) if self.speller else (tokens, [])
+
+    def encode(self, tokens: list[str]) -> list[int]:
+        """Vocabulary ids of tokens as the model reads them (misspellings read as meant)."""
+        return self.vocab.encode(self.read(tokens)[0])
+
+    def _tokens(self, text: str) -> tuple[list[str], int, bool, list[tuple[int, str]]]:
+        """(tokens the model reads, tokens in the review, whether the review was cut, misspellings read as meant)."""
         cut = len(text) > MAX_CHARS
         tokens = tokenize(text[:MAX_CHARS], self.lowercase, self.keep_html)
-        return tokens[:self.max_len], len(tokens), cut or len(tokens) > self.max_len
+        read, misspelled = self.read(tokens[:self.max_len])
+        return read, len(tokens), cut or len(tokens) > self.max_len, misspelled
 
     @torch.inference_mode()
     def _scores(self, texts: list[str], batch_size: int) -> tuple[torch.Tensor, list[list[str]]]:
         """((n,) logits of "positive", each text's tokens), scored in length-sorted batches."""
-        token_lists = list(tokenize_many((t[:MAX_CHARS] for t in texts), self.lowercase,
-                                         keep_html=self.keep_html))
+        token_lists = [self.read(tokens)[0] for tokens in tokenize_many((t[:MAX_CHARS] for t in texts),
+                                                                           self.lowercase, keep_html=self.keep_html)]
         return self.token_logits(token_lists, batch_size), token_lists
 
     @torch.inference_mode()
@@ -112,13 +125,13 @@ class Predictor:
 
     @torch.inference_mode()
     def explain(self, text: str) -> Explanation:
-        tokens, n_tokens, truncated = self._tokens(text)
+        tokens, n_tokens, truncated, misspelled = self._tokens(text)
         if not tokens:
             raise ValueError("The review has no words to read.")
         ids = torch.tensor(self.vocab.encode(tokens))  # (T,)
         seen = self.model.inspect(ids)
         return self._explanation(tokens, ids, seen["hidden_states"], seen["running_logits"], seen["features"],
-                                 n_tokens, truncated)
+                                 n_tokens, truncated, misspelled)
 
     @torch.inference_mode()
     def explain_many(self, texts: list[str]) -> list[Explanation | ValueError]:
@@ -127,7 +140,7 @@ class Predictor:
         unidirectional layer's earlier outputs, so each explanation is the one ``explain`` gives (to float
         rounding). A review with no words gets the ValueError ``explain`` would raise, in its place."""
         read = [self._tokens(text) for text in texts]
-        filled = [i for i, (tokens, _, _) in enumerate(read) if tokens]
+        filled = [i for i, (tokens, _, _, _) in enumerate(read) if tokens]
         answers: list = [ValueError("The review has no words to read.")] * len(texts)
         if not filled:
             return answers
@@ -142,12 +155,13 @@ class Predictor:
         hidden = torch.stack(states, dim=1)  # (B, L, T, H)
         for row, i in enumerate(filled):
             T = int(lengths[row])
-            tokens, n_tokens, truncated = read[i]
+            tokens, n_tokens, truncated, misspelled = read[i]
             answers[i] = self._explanation(tokens, ids[row, :T], hidden[row, :, :T], logits[row, :T],
-                                           features[row], n_tokens, truncated)
+                                           features[row], n_tokens, truncated, misspelled)
         return answers
 
-    def _explanation(self, tokens, ids, hidden_states, running_logits, features, n_tokens, truncated) -> Explanation:
+    def _explanation(self, tokens, ids, hidden_states, running_logits, features, n_tokens, truncated,
+                     misspelled=()) -> Explanation:
         """An Explanation from one review's (T,) ids, (L, T, H) states, (T,) running logits, (F,) features."""
         running_probs = torch.sigmoid(running_logits).numpy()  # (T,)
         weights = self.model.classifier.weight[0]  # (P*R*H,)
@@ -158,7 +172,8 @@ class Predictor:
         unit_weights = np.zeros((L, H), dtype=np.float32)
         unit_weights[L - R:] = weights.reshape(-1, R, H).sum(0).numpy()
         return Explanation(tokens, hidden_states.numpy(), running_probs, float(running_probs[-1]), contributions,
-                           float(self.model.classifier.bias[0]), unit_weights, n_tokens, truncated, int((ids != UNK_ID).sum()))
+                           float(self.model.classifier.bias[0]), unit_weights, n_tokens, truncated, int((ids != UNK_ID).sum()),
+                           list(misspelled))
 
 
 def available_checkpoints(*folders) -> dict[str, Path]:

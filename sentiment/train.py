@@ -244,11 +244,13 @@ def split_indices(n: int, cfg: TrainConfig, movies: list[str] | None = None) -> 
 
 
 def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None = None,
-                 for_training: bool = False) -> Prepared:
+                 for_training: bool = False, speller=None) -> Prepared:
     """Tokenize (or load from cache), split, build the vocabulary from train only, encode all splits.
 
     ``for_training`` also adds what only training needs: the reviews' short windows (``cfg.windows``)
-    and negation pairs (``cfg.windows``, ``cfg.negations``), and the teacher's logits (``cfg.teacher``)."""
+    and negation pairs (``cfg.windows``, ``cfg.negations``), and the teacher's logits (``cfg.teacher``).
+    A ``speller`` (``spelling.Speller``) reads the validation and test reviews' misspellings as meant, as a
+    ``Predictor`` reads text (the training reviews stay as the vocabulary was built from them)."""
     corpus = tokenize_corpus(data_path, lowercase=cfg.lowercase, progress=progress, keep_html=cfg.keep_html)
     official_train = corpus.splits["train"]
     movies = official_train.movies if cfg.val_split == "movie" and cfg.val_fraction > 0 else None
@@ -262,9 +264,12 @@ def prepare_data(data_path, cfg: TrainConfig, progress=None, vocab: Vocab | None
         vocab = Vocab.build(Counter({corpus.types[i]: int(counts[i]) for i in np.flatnonzero(counts)}),
                             cfg.vocab_size, cfg.min_freq)
     lookup = vocab.lookup_table(corpus.types)
-    encode = lambda split: EncodedSplit.from_tokens(split, lookup, cfg.max_len)
-    prepared = Prepared(vocab, encode(train_tokens), encode(official_train.subset(val_idx)),
-                        encode(corpus.splits["test"]), str(data_path))
+    encode = lambda split, table=lookup: EncodedSplit.from_tokens(split, table, cfg.max_len)
+    val_tokens, test_tokens = official_train.subset(val_idx), corpus.splits["test"]
+    read = (speller.lookup_table(corpus.types, lookup, np.concatenate([val_tokens.token_ids, test_tokens.token_ids]))
+            if speller is not None else lookup)
+    prepared = Prepared(vocab, encode(train_tokens), encode(val_tokens, read), encode(test_tokens, read),
+                        str(data_path))
     if for_training and (cfg.windows or cfg.teacher or cfg.negations or cfg.contrasts):
         _add_training_extras(prepared, corpus.types, train_tokens, cfg, encode)
     if for_training and cfg.swap_names:

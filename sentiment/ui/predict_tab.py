@@ -146,6 +146,15 @@ def known_notice(e: Explanation) -> str:
             "the others read as the unknown word `<unk>`.")
 
 
+def misspelling_notice(e: Explanation, shown: int = 5) -> str:
+    """Which words were read as the word they misspell ("wonderfull" as "wonderful"), if any."""
+    if not e.misspelled:
+        return ""
+    pairs = ", ".join(f"*{written}* as *{e.tokens[i]}*" for i, written in e.misspelled[:shown])
+    more = f" and {len(e.misspelled) - shown} more" if len(e.misspelled) > shown else ""
+    return f"Read {pairs}{more} (a misspelling of a word it knows)."
+
+
 def strongest_unit(e: Explanation, layer: int) -> int:
     """The unit to show first (layer from 0): on a layer the classifier reads, the one with the largest
     share of the logit; on another, the one whose activation swings most over this review."""
@@ -237,6 +246,7 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
     notice = " ".join(filter(None, [
         f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
         known_notice(e),
+        misspelling_notice(e),
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
     words = _unit_table(model_name)
@@ -440,10 +450,11 @@ def refresh_models(current: str | None):
 
 
 def _warm_up() -> None:
-    """Load the default model and run it once, so the first visitor does not wait for spaCy and kernels."""
+    """Load the default model and run it once, so the first visitor does not wait for spaCy, kernels or word lists."""
     predictor, _ = _load(None)
     if predictor is not None:
         compute.run(predictor.explain, EXAMPLES[0])  # where every request's reading runs
+        predictor.read(["wonderfull"])  # loads the word list that misspellings are checked against (spelling.py)
 
 
 @dataclass

@@ -46,7 +46,8 @@ def answer(e: Explanation, model: str, states: bool) -> dict:
     """What ``/api/predict`` returns for one explanation (probabilities to 4 decimals, states to 3)."""
     out = {"model": model, "label": e.label, "prob_positive": round(e.prob_positive, 4),
            "tokens": e.tokens, "running_prob_positive": [round(float(p), 4) for p in e.running_probs],
-           "n_tokens": e.n_tokens, "truncated": e.truncated}
+           "n_tokens": e.n_tokens, "truncated": e.truncated,
+           "misspelled": [{"position": i, "written": w} for i, w in e.misspelled]}  # read as tokens[position]
     if states:
         out["hidden_states"] = e.hidden_states.round(3).tolist()  # (layers, tokens read, units)
     return out
