@@ -301,6 +301,13 @@ def test_text_of_no_known_words_gets_no_verdict_and_a_partial_one_says_how_much_
     assert e.n_known == sum(t in vocab.stoi for t in e.tokens) < len(e.tokens) and "zorblax" not in vocab.stoi
 
 
+def test_a_misspelled_word_is_read_as_meant_and_the_notice_says_so(app_env):
+    notice, label, *_ = tab.predict("The acting was wonderfull.", "default")
+    e = tab.get_predictor("default").explain("The acting was wonderful.")
+    assert "Read *wonderfull* as *wonderful*" in notice and f"P(positive) = {e.prob_positive:.3f}" in notice
+    assert "Read *" not in tab.predict("The acting was wonderful.", "default")[0]
+
+
 def test_a_corrupt_model_in_the_menu_is_a_sentence_not_an_error(app_env):
     import shutil
     runs = Path(app_env["SENTIMENT_RUNS"])
