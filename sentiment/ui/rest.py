@@ -4,7 +4,8 @@
     curl -s localhost:7860/api/models
 
 ``POST /api/predict`` takes ``{"text": ..., "model": "default", "states": false}`` and answers the label,
-P(positive), the tokens read and P(positive) after each of them (what the Predict tab draws); with
+P(positive), the tokens read and P(positive) after each of them (what the Predict tab draws), and which tokens
+were read as the word they misspell (``misspelled``: position and the token as written); with
 ``"states": true`` also every layer's hidden state at every token, (layers, tokens, units). Gradio's own
 API (``/gradio_api/call/predict``) takes two requests (join the queue, then read an event stream) and
 answers the page's views; this path answers the numbers alone, for scripts and notebooks, and costs the
