@@ -3,14 +3,14 @@
     speller = Speller(vocab)
     speller.fix(["the", "acting", "was", "wonderfull", "."])   # (["the", "acting", "was", "wonderful", "."], [(3, "wonderfull")])
 
-A network reads a word it does not know as ``<unk>``, one vector for all of them, and IMDB taught it that unknown
-words lean negative (reviews with misspellings do), so "The acting was wonderfull." read 0.32. The rule, for a word
-the vocabulary lacks (letters only, at least ``MIN_LENGTH`` long): if English text rarely holds it (a Zipf
-frequency below ``MAX_ZIPF`` in ``wordfreq``'s English list: fewer than about three in a million words), and one
-edit away (a letter dropped, added, changed, or two swapped) there is a word the vocabulary holds that English
-writes at least ``MIN_GAIN`` Zipf points (100×) more often, it is read as the most frequent such word. Real words
-the vocabulary lacks ("unwind", "paving", "mirth") are common enough in English to be left alone, and so are
-their neighbours' chances ("unwind" is not read as "unkind").
+A network reads a word it does not know as ``<unk>``, one vector for all of them, and IMDB taught it that an unknown
+word leans negative, so "The acting was wonderfull." read 0.32. The rule, for a word the vocabulary lacks (letters
+only, at least ``MIN_LENGTH`` long): if English rarely writes it (a Zipf frequency below ``MAX_ZIPF`` in
+``wordfreq``'s English list: fewer than about one in three million words), and one edit away (a letter dropped,
+added, changed, or two swapped) there is a word the vocabulary holds that English writes at least ``MIN_GAIN``
+Zipf points (100×) more often, it is read as the most frequent such word. Real words the vocabulary lacks
+("unwind", "paving", "mirth") are common enough in English to stay as written: "unwind" is not read as "unkind".
+A rare name can be read as a common one ("dusan" as "susan"); ``docs/experiments.md`` has the figures.
 """
 from __future__ import annotations
 
