@@ -17,6 +17,7 @@ that reads an unknown word as no evidence moves little, and no more one way than
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -50,15 +51,15 @@ def main() -> int:
     p.add_argument("--draws", type=int, default=3, help="misspelled copies of each sentence")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    readers = {c: (Predictor.load(c), Predictor.load(c, spelling=False)) for c in args.checkpoints}
-    cfg = readers[args.checkpoints[0]][0].train_config()
-    if any(q.train_config().seed != cfg.seed for q, _ in readers.values()):
+    readers = {c: Predictor.load(c) for c in args.checkpoints}
+    cfg = readers[args.checkpoints[0]].train_config()
+    if any(q.train_config().seed != cfg.seed for q in readers.values()):
         raise SystemExit("the checkpoints were trained with different seeds, so on different validation splits")
     corpus = tokenize_corpus(args.data, cfg.lowercase, keep_html=cfg.keep_html)
     train = corpus.splits["train"]
     train_idx, val_idx = split_indices(len(train), cfg, train.movies)
     fit = train.subset(train_idx)
-    reviews, lean = review_log_odds(fit.token_ids, fit.offsets, fit.labels, len(corpus.types))
+    reviews, lean = review_log_odds(fit, len(corpus.types))
     types = np.asarray(corpus.types, dtype=object)
     long_alpha = np.array([len(t) >= 5 and t.isalpha() for t in corpus.types])
     leaning = (reviews >= 20) & (np.abs(lean) >= 0.5) & long_alpha  # (n_types,)
@@ -88,19 +89,19 @@ def main() -> int:
     joined = lambda tokens: " ".join(tokens)  # tokens rejoined: the tokenizer splits them the same way again
     print(json.dumps({"validation_reviews": len(val), "sentences": len(written), "draws": args.draws,
                       "example": [joined(written[0]), joined(misspelled[0][0])]}))
-    for path, (reader, plain) in readers.items():
-        p0 = 1 / (1 + np.exp(-reader.logits([joined(w) for w in written])))  # (n,)
+    probs = lambda predictor, sentences: np.array([p.prob_positive for p in predictor.predict(list(map(joined, sentences)))])
+    for path, reader in readers.items():
+        plain = copy.copy(reader)  # the same model, every unknown word left as <unk>
+        plain.speller = None
+        p0 = probs(reader, written)  # (n,)
         row = {"checkpoint": path, "accuracy_as_written": round(float(((p0 >= 0.5) == labels).mean()), 4)}
         for name, predictor in (("read_as_meant", reader), ("unk", plain)):
-            ps = np.stack([1 / (1 + np.exp(-predictor.logits([joined(m[k]) for m in misspelled])))
-                           for k in range(args.draws)])  # (draws, n)
+            ps = np.stack([probs(predictor, [m[k] for m in misspelled]) for k in range(args.draws)])  # (draws, n)
             row[f"accuracy_misspelled_{name}"] = round(float(((ps >= 0.5) == labels).mean()), 4)
             row[f"side_flips_{name}"] = round(float(((ps >= 0.5) != (p0 >= 0.5)).mean()), 4)
-        at = np.array([k for k, _ in unknown])
-        pu = 1 / (1 + np.exp(-plain.logits([joined(t) for _, t in unknown])))  # (m,) read with <unk>
-        p0_plain = 1 / (1 + np.exp(-plain.logits([joined(written[k]) for k in at])))
-        row["unknown_shift"] = round(float((pu - p0_plain).mean()), 4)
-        row["unknown_abs_shift"] = round(float(np.abs(pu - p0_plain).mean()), 4)
+        shift = probs(plain, [t for _, t in unknown]) - probs(plain, [written[k] for k, _ in unknown])  # (m,)
+        row["unknown_shift"] = round(float(shift.mean()), 4)
+        row["unknown_abs_shift"] = round(float(np.abs(shift).mean()), 4)
         row["unknown_sentences"] = len(unknown)
         print(json.dumps(row))
     return 0

@@ -61,9 +61,7 @@ def opinion_words(split: TokenizedSplit, types: list[str], min_reviews: int = 50
     ratio of document frequencies between the classes, among words (letters only) that are significant
     (|z| > 3), used by at least ``min_reviews`` reviews and by at most ``max_share`` of them (so not
     function words), and at least ``min_log_odds`` away from even odds."""
-    in_review = np.zeros((2, len(types)))  # reviews of each class that use each type at least once
-    for i in range(len(split)):
-        in_review[split.labels[i], np.unique(split.token_ids[split.offsets[i]:split.offsets[i + 1]])] += 1
+    in_review = split.reviews_holding(len(types)).astype(np.float64)  # (2, n_types) reviews of each class using it
     neg, pos = in_review + 0.5  # (n_types,) each, smoothed
     n_neg, n_pos = (split.labels == 0).sum() + 1, (split.labels == 1).sum() + 1
     log_odds = np.log(pos / (n_pos - pos + 1)) - np.log(neg / (n_neg - neg + 1))  # (n_types,)

@@ -35,7 +35,7 @@ MIN_LOG_ODDS = 0.25  # how far those reviews lean to a side
 
 
 @lru_cache(maxsize=1)
-def opinion_words() -> dict[str, float]:
+def lexicon() -> dict[str, float]:
     """word -> score in [-1, 1] (negative .. positive), from ``opinion_words.tsv``."""
     rows = (line.split("\t") for line in WORDS_FILE.read_text(encoding="utf-8").splitlines()
             if line and not line.startswith("#"))
@@ -47,15 +47,11 @@ def group(score: float) -> int:
     return int(score > 0) * (len(STRENGTHS) + 1) + int(np.searchsorted(STRENGTHS, abs(score), side="right"))
 
 
-def review_log_odds(token_ids: np.ndarray, offsets: np.ndarray, labels: np.ndarray,
-                    n_types: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per type: (the reviews that hold it, the log-odds that such a review is positive less that of all)."""
-    text_of = np.repeat(np.arange(len(labels), dtype=np.int64), np.diff(offsets))  # (total_tokens,)
-    pairs = np.unique(text_of * n_types + token_ids)  # each (review, type) once
-    review, kind = pairs // n_types, pairs % n_types
-    positive = np.bincount(kind[labels[review] == 1], minlength=n_types)  # (n_types,)
-    negative = np.bincount(kind[labels[review] == 0], minlength=n_types)
-    prior = np.log((labels == 1).sum() + 1) - np.log((labels == 0).sum() + 1)
+def review_log_odds(split, n_types: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per type of ``split`` (a ``text.TokenizedSplit``): (the reviews that hold it, the log-odds that such a review
+    is positive less that of all reviews)."""
+    negative, positive = split.reviews_holding(n_types)  # (n_types,) each
+    prior = np.log((split.labels == 1).sum() + 1) - np.log((split.labels == 0).sum() + 1)
     return positive + negative, np.log(positive + 1) - np.log(negative + 1) - prior
 
 
@@ -65,8 +61,8 @@ def opinion_swaps(types: list[str], train_tokens, lookup: np.ndarray,
     vocabulary ids drawn from and their weights, all 1). ``train_tokens`` (a ``text.TokenizedSplit`` over
     ``types``) judges each word; ``lookup`` maps type ids to vocabulary ids; ``exclude`` (vocabulary ids: the
     names) are neither replaced nor drawn."""
-    words = opinion_words()
-    reviews, log_odds = review_log_odds(train_tokens.token_ids, train_tokens.offsets, train_tokens.labels, len(types))
+    words = lexicon()
+    reviews, log_odds = review_log_odds(train_tokens, len(types))
     group_of = np.full(int(lookup.max()) + 1, -1, dtype=np.int64)
     drawn = [set() for _ in range(2 * (len(STRENGTHS) + 1))]
     excluded = set() if exclude is None else {int(i) for i in exclude}
@@ -80,8 +76,5 @@ def opinion_swaps(types: list[str], train_tokens, lookup: np.ndarray,
         drawn[group(words[word])].add(v)
         if lean >= MIN_LOG_ODDS:
             group_of[v] = group(words[word])
-    pools = [(np.array(sorted(ids), dtype=np.int64), np.ones(len(ids))) for ids in drawn]
-    for g, (ids, _) in enumerate(pools):
-        if len(ids) == 0:
-            group_of[group_of == g] = -1  # nothing to draw: its words stay
-    return group_of, pools
+    # a replaced word is drawn from its own group too, so no group that has words to replace is empty
+    return group_of, [(np.array(sorted(ids), dtype=np.int64), np.ones(len(ids))) for ids in drawn]

@@ -108,6 +108,13 @@ class TokenizedSplit:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def reviews_holding(self, n_types: int) -> np.ndarray:
+        """(2, n_types) int64: how many reviews of each class (negative, positive) hold each type at least once."""
+        text_of = np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))  # (total_tokens,)
+        pairs = np.unique(text_of * n_types + self.token_ids)  # each (review, type) once
+        review, kind = pairs // n_types, pairs % n_types
+        return np.stack([np.bincount(kind[self.labels[review] == c], minlength=n_types) for c in (0, 1)])
+
     def subset(self, index) -> "TokenizedSplit":
         index = np.asarray(index, dtype=np.int64)
         token_ids, offsets = take_reviews(self.token_ids, self.offsets, index)

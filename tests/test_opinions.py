@@ -8,13 +8,13 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from conftest import make_reviews, write_archive
 from sentiment.batching import EncodedSplit
 from sentiment.names import swap_words
-from sentiment.opinions import group, opinion_swaps, opinion_words, review_log_odds
+from sentiment.opinions import group, lexicon, opinion_swaps, review_log_odds
 from sentiment.text import TokenizedSplit
 from sentiment.train import TrainConfig, prepare_data
 
 
 def test_the_list_holds_opinion_words_of_both_sides_and_no_function_words():
-    words = opinion_words()
+    words = lexicon()
     assert len(words) > 500 and all(-1 <= s <= 1 and abs(s) >= 0.25 for s in words.values())
     assert words["superb"] > 0.75 and words["delicious"] > 0.75 and words["awful"] < -0.5 and words["rude"] < 0
     assert not set(words) & STOP_WORDS and "pretty" not in words and "kind" not in words
@@ -27,8 +27,7 @@ def test_groups_are_side_by_strength():
 
 def test_log_odds_lean_to_the_side_of_the_reviews_that_hold_a_word():
     # types 0..3; reviews: [0 1 1] +, [0 2] +, [0 3] -, [3] -
-    reviews, lean = review_log_odds(np.array([0, 1, 1, 0, 2, 0, 3, 3]), np.array([0, 3, 5, 7, 8]),
-                                    np.array([1, 1, 0, 0]), 4)
+    reviews, lean = review_log_odds(split_of([[0, 1, 1], [0, 2], [0, 3], [3]], [1, 1, 0, 0]), 4)
     assert reviews.tolist() == [3, 1, 1, 2]  # a review counts once however often it holds the word
     assert lean[1] > 0 and lean[2] > 0 and lean[3] < 0 and abs(lean[0]) < lean[1]
 
@@ -94,7 +93,7 @@ def test_training_texts_have_their_opinion_words_swapped_and_validation_does_not
     assert (swapped.train.ids == stoi["magnificent"]).sum() > (plain.train.ids == stoi["magnificent"]).sum()
     assert (swapped.train.ids == stoi["superb"]).sum() < (plain.train.ids == stoi["superb"]).sum()
     changed = swapped.train.ids != plain.train.ids
-    words, itos = opinion_words(), swapped.vocab.itos
+    words, itos = lexicon(), swapped.vocab.itos
     assert {stoi["superb"], stoi["terrible"]} <= set(plain.train.ids[changed])
     for before, after in zip(plain.train.ids[changed], swapped.train.ids[changed]):  # each to a word of its group
         assert group(words[itos[before]]) == group(words[itos[after]])

@@ -23,6 +23,7 @@ import pandas as pd
 from ..checkpoint import CheckpointError
 from ..data import DataError, resolve_data_path
 from ..predict import MAX_CHARS, Explanation, Predictor
+from ..spelling import load_word_list
 from ..text import split_lines
 from ..train import prepare_data
 from ..units import FILE as UNITS_FILE, load_unit_words, save_unit_words, unit_words
@@ -454,7 +455,7 @@ def _warm_up() -> None:
     predictor, _ = _load(None)
     if predictor is not None:
         compute.run(predictor.explain, EXAMPLES[0])  # where every request's reading runs
-        predictor.read(["wonderfull"])  # loads the word list that misspellings are checked against (spelling.py)
+        load_word_list()  # what misspellings are checked against
 
 
 @dataclass
