@@ -300,13 +300,14 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
     if sum(any(ch.isalnum() for ch in t) for t in tokens) < 2:
         raise ValueError("Suggestions need a review of at least two words: one word alone has no context to edit.")
     T = min(len(tokens), predictor.max_len)  # what the model reads
-    ids = predictor.encode(tokens[:T])  # misspellings read as meant, as the Predict view reads them
+    read, _ = predictor.read(tokens[:T])  # misspellings read as meant, as the Predict view reads them
+    ids = predictor.vocab.encode(read)
     base = read_states(predictor.model, torch.tensor(ids))
     model = predictor.model
     running = torch.sigmoid(model.running_logits(base.read[None])[0]).numpy()  # (T,)
     deltas = np.diff(running, prepend=0.5)  # what each token did to P(positive) when it was read
     by_move = np.argsort(-np.abs(deltas), kind="stable").tolist()  # (T,) most moving token first
-    neighbours = nearest_neighbours(predictor.model, predictor.vocab, tokens, by_move[:NEIGHBOUR_TOKENS])
+    neighbours = nearest_neighbours(predictor.model, predictor.vocab, read, by_move[:NEIGHBOUR_TOKENS])
     edits, spent, tried = [], 0, 0
     budget = max(STEP_BUDGET, 2 * T)
     for i in by_move:
@@ -339,15 +340,15 @@ def suggest_edits(predictor, text: str, k: int = 10) -> EditSearch:
         edited_tokens = [tokens_after(cleaned, starts, tokens, edit.span, predictor.lowercase) for edit, _, _ in chosen]
     else:
         edited_tokens = tokenize_many((t for _, t, _ in chosen), predictor.lowercase, keep_html=predictor.keep_html)
-    read = [predictor.encode(toks[:predictor.max_len]) for toks in edited_tokens]
-    differ = [n for n, (edit, _, _) in enumerate(chosen) if read[n] != edit.ids]
+    edited_ids = [predictor.encode(toks[:predictor.max_len]) for toks in edited_tokens]
+    differ = [n for n, (edit, _, _) in enumerate(chosen) if edited_ids[n] != edit.ids]
     if differ:
         fixed = torch.sigmoid(torch.from_numpy(predictor.logits([chosen[n][1] for n in differ]))).numpy()
         for n, p in zip(differ, fixed):
             chosen[n] = (chosen[n][0], chosen[n][1], float(p))
     suggestions = [Suggestion(edit.kind, edit.description, edited, p, p - p0, (p >= 0.5) != (p0 >= 0.5))
                    for edit, edited, p in sorted(chosen, key=lambda c: -abs(c[2] - p0))]
-    return EditSearch(p0, tokens[:T], deltas, loo, suggestions, len(edits), tried)
+    return EditSearch(p0, read, deltas, loo, suggestions, len(edits), tried)
 
 
 def tokens_after(cleaned: str, starts: list[int], tokens: list[str], span: tuple[int, int, str], lowercase: bool

@@ -178,7 +178,8 @@ def edit_lines(original: Explanation, edited: Explanation, edited_x: np.ndarray)
             for name, e, x, dash in (("original", original, np.arange(len(original.tokens)), "solid"),
                                      ("edit", edited, edited_x, "dot"))]
     layout = {"height": 280, "margin": {"l": 50, "r": 10, "t": 10, "b": 60}, "showlegend": True,
-              "xaxis": {"title": {"text": "token of the original"}, "tickformat": "d"},
+              "xaxis": {"title": {"text": "token of the original"}, "tickformat": "d",
+                        "dtick": max(1, math.ceil(len(original.tokens) / 12))},  # whole tokens, never 0.5 steps
               "yaxis": {"title": {"text": "P(positive)"}, "range": [-0.04, 1.04], "tickvals": [0, 0.25, 0.5, 0.75, 1]},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dash", "width": 1, "color": "gray"}}]}

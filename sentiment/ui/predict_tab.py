@@ -153,7 +153,8 @@ def misspelling_notice(e: Explanation, shown: int = 5) -> str:
         return ""
     pairs = ", ".join(f"*{written}* as *{e.tokens[i]}*" for i, written in e.misspelled[:shown])
     more = f" and {len(e.misspelled) - shown} more" if len(e.misspelled) > shown else ""
-    return f"Read {pairs}{more} (a misspelling of a word it knows)."
+    each = "a misspelling" if len(e.misspelled) == 1 else "each a misspelling"
+    return f"Read {pairs}{more} ({each} of a word it knows)."
 
 
 def strongest_unit(e: Explanation, layer: int) -> int:
