@@ -8,7 +8,8 @@ word leans negative, so "The acting was wonderfull." read 0.32. The rule, for a 
 only, at least ``MIN_LENGTH`` long): if English rarely writes it (a Zipf frequency below ``MAX_ZIPF`` in
 ``wordfreq``'s English list: fewer than about one in three million words), and one edit away (a letter dropped,
 added, changed, or two swapped) there is a word the vocabulary holds that English writes at least ``MIN_GAIN``
-Zipf points (100×) more often, it is read as the most frequent such word. Real words the vocabulary lacks
+Zipf points (100×) more often, it is read as the one of them the training reviews use most (the vocabulary's
+order: "movei" as "movie", not as "move", which English writes more often). Real words the vocabulary lacks
 ("unwind", "paving", "mirth") are common enough in English to stay as written: "unwind" is not read as "unkind".
 A rare name can be read as a common one ("dusan" as "susan"); ``docs/experiments.md`` has the figures.
 """
@@ -56,9 +57,8 @@ class Speller:
         written = zipf(word)
         if written >= MAX_ZIPF:
             return None
-        scored = [(zipf(c), c) for c in one_edit(word) if c in self.vocab.stoi]
-        best = max(scored, default=None)
-        return best[1] if best and best[0] >= written + MIN_GAIN else None
+        meant = [c for c in one_edit(word) if c in self.vocab.stoi and zipf(c) >= written + MIN_GAIN]
+        return min(meant, key=self.vocab.stoi.__getitem__, default=None)  # the training reviews' most used
 
     def fix(self, tokens: list[str]) -> tuple[list[str], list[tuple[int, str]]]:
         """(``tokens`` with misspellings read as meant, [(position, the token as written)] for each one changed)."""

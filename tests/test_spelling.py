@@ -25,6 +25,11 @@ def test_a_rare_misspelling_is_read_as_the_common_word_one_edit_away():
     assert changed == [(3, "wonderfull"), (5, "terible")]
 
 
+def test_of_several_words_one_edit_away_the_one_the_training_reviews_use_most_is_meant():
+    vocab = Vocab(["<pad>", "<unk>", "the", "movie", "was", "move"])  # the vocabulary's order: training frequency
+    assert Speller(vocab).meant("movei") == "movie"  # English writes "move" more often; film reviews, "movie"
+
+
 def test_real_words_short_words_and_words_without_a_neighbour_stay_as_written():
     speller = Speller(VOCAB)
     # English writes "unwind" and "paving" often enough to be meant; "teh" is too short; "flim9" is not letters
