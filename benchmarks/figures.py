@@ -108,6 +108,29 @@ def predict_model(predictor: Predictor, texts: list[str], repeats: int, name: st
     return latency_records(name, seconds, tokens=n_tokens, threads=threads_used, reviews="distinct", **extra)
 
 
+def predict_model_pair(predictor: Predictor, other: Predictor, texts: list[str], repeats: int,
+                       **other_extra) -> tuple[list[dict], list[dict]]:
+    """``predict_model`` for two models over the same distinct reviews, interleaved: each review is explained by
+    both, the one going first alternating from review to review. The machine's drift (its clock, other work, memory
+    still being mapped early in a process) and what the second reading finds cached by the first (the speller's
+    answers) then fall on both alike, so their ratio holds even where each p50 moves. Returns (predictor's records,
+    other's records named ``predict_model_compare``)."""
+    if len(texts) < repeats + 2:
+        raise ValueError(f"predict_model_pair needs {repeats + 2} distinct reviews; got {len(texts)}")
+    seconds = ([], [])
+    for i, text in enumerate(texts[:repeats + 2]):
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for k in order:
+            start = time.perf_counter()
+            (predictor, other)[k].explain(text)
+            if i >= 2:  # the first two of each warm up
+                seconds[k].append(time.perf_counter() - start)
+    n_tokens = int(np.median([len(predictor.explain(t).tokens) for t in texts[2:repeats + 2]]))
+    extra = dict(tokens=n_tokens, threads=torch.get_num_threads(), reviews="distinct", order="interleaved")
+    return (latency_records("predict_model", seconds[0], **extra),
+            latency_records("predict_model_compare", seconds[1], **extra, **other_extra))
+
+
 def suggest_edits_figures(predictor: Predictor, texts: list[str], repeats: int, model_p50_ms: float) -> list[dict]:
     """p50/p95 of ``edits.suggest_edits`` (the editor's batched search of one-word edits), one distinct
     review a call, and its p50 as a multiple of ``predict_model_p50_ms`` from the same run."""

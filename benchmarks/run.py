@@ -119,17 +119,20 @@ def run(args, sizes: Sizes) -> int:
     if "predict" in groups:
         say("predict: Predictor.explain, batch of one, every per-token view")
         emit_all(figures.first_call(checkpoint, review))
-        model_figures = figures.predict_model(predictor, reviews, sizes.predict_repeats)
-        emit_all(model_figures)
         if args.compare and Path(args.compare).resolve() != Path(args.checkpoint).resolve():
-            say(f"predict: the same reviews explained by {args.compare}, for the ratio")
+            say(f"predict: the same reviews explained by {args.compare} too, in turn, for the ratio")
             other = Predictor.load(args.compare)
-            other_figures = figures.predict_model(other, reviews, sizes.predict_repeats, name="predict_model_compare",
-                                                  checkpoint=str(args.compare))
-            emit_all(other_figures)
+            model_figures, other_figures = figures.predict_model_pair(predictor, other, reviews,
+                                                                      sizes.predict_repeats,
+                                                                      checkpoint=str(args.compare))
+            emit_all(model_figures + other_figures)
             emit(figures.record("predict_model_vs_compare", model_figures[0]["value"] / other_figures[0]["value"], "x",
-                                note=f"predict_model p50 of {args.checkpoint} over {args.compare}'s, same run"))
+                                note=f"predict_model p50 of {args.checkpoint} over {args.compare}'s, "
+                                     f"each review read by both in turn"))
             del other
+        else:
+            model_figures = figures.predict_model(predictor, reviews, sizes.predict_repeats)
+            emit_all(model_figures)
         emit_all(figures.suggest_edits_figures(predictor, reviews, min(sizes.predict_repeats, 10),
                                                model_figures[0]["value"]))
         emit_all(figures.predict_model(predictor, reviews, sizes.predict_repeats, name="predict_model_1thread",

@@ -89,7 +89,9 @@ def model_card(directory) -> str:
         ("Test accuracy (25,000 reviews)", f"**{test['accuracy']:.4f}** (loss {test['loss']:.4f}"
                                            + (f"; calibration error {test['ece']:.3f}" if "ece" in test else "")
                                            + ("; misspellings read as meant, `sentiment/spelling.py`"
-                                              if test.get("misspellings_read_as_meant") else "") + ")"
+                                              if test.get("misspellings_read_as_meant") else "")
+                                           + ("; an unknown word read as the mean of the known words' embeddings, `scripts/unknown_word.py`"
+                                              if test.get("unknown_word") == "mean" else "") + ")"
                                            if test else "not measured yet"),
         ("Behaviour suite", _behaviour(directory)),
         ("Hardware, time", _hardware_and_time(hw, epochs, wall)),

@@ -21,7 +21,7 @@ from safetensors.torch import load, save
 
 from .data import LABELS
 from .model import ModelConfig, SentimentRNN
-from .vocab import Vocab
+from .vocab import UNK_ID, Vocab
 
 FORMAT = "rnn-sentiment/1"
 FILES = ("model.safetensors", "config.json", "vocab.json", "metrics.json")
@@ -134,10 +134,11 @@ def read_json(path: Path):
         raise CheckpointError(f"{path} is corrupt ({err}).") from None
 
 
-def load_checkpoint(directory, device: str | torch.device = "cpu",
-                    calibrated: bool = True) -> tuple[SentimentRNN, Vocab, dict, dict]:
+def load_checkpoint(directory, device: str | torch.device = "cpu", calibrated: bool = True,
+                    unknown_word: bool = True) -> tuple[SentimentRNN, Vocab, dict, dict]:
     """(model in eval mode, vocab, config, metrics); a clear CheckpointError for anything wrong. ``calibrated``
-    folds the recorded temperature into the classifier; without it, the weights are as trained."""
+    folds the recorded temperature into the classifier, and ``unknown_word`` applies the recorded reading of
+    ``<unk>`` (``unknown_embedding``); without them, the weights are as trained."""
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(f"No checkpoint at {directory}: expected a folder holding {', '.join(FILES)}.")
@@ -200,4 +201,23 @@ def load_checkpoint(directory, device: str | torch.device = "cpu",
         with torch.no_grad():  # logit / T, folded into the classifier: every logit, the running ones too, is calibrated
             model.classifier.weight.div_(temperature)
             model.classifier.bias.div_(temperature)
+    reading = config.get("unknown_word", "as_trained")
+    if reading not in UNKNOWN_WORD_READINGS:
+        raise CheckpointError(f"{directory / 'config.json'} has a bad unknown_word: {reading!r} (one of "
+                              f"{', '.join(UNKNOWN_WORD_READINGS)}).")
+    if unknown_word:
+        unknown_embedding(model, reading)
     return model.to(device).eval(), vocab, config, metrics
+
+
+UNKNOWN_WORD_READINGS = ("as_trained", "mean")
+
+
+@torch.no_grad()
+def unknown_embedding(model: SentimentRNN, reading: str) -> None:
+    """Set how ``model`` reads a word its vocabulary lacks. "as_trained": the ``<unk>`` row training shaped, on the
+    training reviews' rare words (which lean negative in IMDB). "mean": the uniform mean of every other word's row
+    (``<pad>`` and ``<unk>`` left out), so an unknown name or rare word reads as a word of no particular kind."""
+    if reading == "mean":
+        weight = model.embedding.weight  # (V, E)
+        weight[UNK_ID] = weight[UNK_ID + 1:].mean(dim=0)

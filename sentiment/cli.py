@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -210,7 +211,8 @@ def cmd_evaluate(args) -> int:
     if args.record:
         metrics = dict(predictor.metrics)
         metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion", "ece")} | {
-            "command": args.command_line, "misspellings_read_as_meant": predictor.speller is not None}
+            "command": args.command_line, "misspellings_read_as_meant": predictor.speller is not None,
+            "unknown_word": predictor.config.get("unknown_word", "as_trained")}
         write_metrics(args.checkpoint, metrics)
     if args.json:
         print(json.dumps(result))
@@ -359,3 +361,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the best epoch so far is saved (continue with --resume)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left early (`... | head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 1

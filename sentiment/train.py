@@ -646,7 +646,7 @@ def initial_weights(init_from, model_options: dict) -> tuple[SentimentRNN, Vocab
     exceptions: dropouts, which hold no weights, may differ (the run trains with its own); and a pooling that adds
     parts to the checkpoint's (maxmean -> maxmeanlast) starts the classifier's new parts at zero, so the run starts
     from exactly the checkpoint's answers."""
-    model, vocab, _, _ = load_checkpoint(resolve_checkpoint(init_from), calibrated=False)
+    model, vocab, _, _ = load_checkpoint(resolve_checkpoint(init_from), calibrated=False, unknown_word=False)
     wanted = ModelConfig(vocab_size=model.config.vocab_size, **model_options)
     differ = [(k, getattr(model.config, k), getattr(wanted, k)) for k in model_option_names()
               if getattr(model.config, k) != getattr(wanted, k) and not k.endswith("_dropout")]

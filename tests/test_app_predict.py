@@ -299,6 +299,8 @@ def test_text_of_no_known_words_gets_no_verdict_and_a_partial_one_says_how_much_
     assert label is not None and f"It knew {e.n_known} of the {len(e.tokens)} tokens" in notice
     vocab = tab.get_predictor("default").vocab
     assert e.n_known == sum(t in vocab.stoi for t in e.tokens) < len(e.tokens) and "zorblax" not in vocab.stoi
+    assert "no evidence either way" not in notice  # this model reads <unk> as trained
+    assert "the mean of the words it knows: no evidence either way" in tab.known_notice(e, "mean")
 
 
 def test_a_misspelled_word_is_read_as_meant_and_the_notice_says_so(app_env):
@@ -306,6 +308,9 @@ def test_a_misspelled_word_is_read_as_meant_and_the_notice_says_so(app_env):
     e = tab.get_predictor("default").explain("The acting was wonderful.")
     assert "Read *wonderfull* as *wonderful*" in notice and f"P(positive) = {e.prob_positive:.3f}" in notice
     assert "Read *" not in tab.predict("The acting was wonderful.", "default")[0]
+    notice = tab.compare("The acting was wonderfull.", "default", "default")[0]  # said once, for both models
+    assert notice.count("Read *wonderfull* as *wonderful*") == 1 and "**default**: Read" in notice
+    assert "Read *" not in tab.compare("The acting was wonderful.", "default", "rnn")[0]
 
 
 def test_a_corrupt_model_in_the_menu_is_a_sentence_not_an_error(app_env):

@@ -223,6 +223,24 @@ def test_an_app_without_the_endpoint_is_a_clear_error(tmp_path, tiny_checkpoint)
         app_figures(running, [f"review {i}" for i in range(4)], repeats=1)
 
 
+def test_predict_pair_reads_each_review_with_both_models_in_turn(tiny_checkpoint, test_reviews):
+    reviews = test_reviews[0][:7]
+    models, asked = [Predictor.load(tiny_checkpoint) for _ in range(2)], []
+    for k, model in enumerate(models):
+        explain = model.explain
+        model.explain = lambda text, k=k, explain=explain: asked.append((k, text)) or explain(text)
+    first, second = figures.predict_model_pair(models[0], models[1], reviews, repeats=5, checkpoint="other")
+    # every review read by both before the next; the one going first alternates
+    assert asked[:14] == [pair for i, t in enumerate(reviews) for pair in ([(0, t), (1, t)] if i % 2 == 0
+                                                                        else [(1, t), (0, t)])]
+    assert_well_formed(first, ["predict_model_p50_ms", "predict_model_p95_ms"], "ms")
+    assert_well_formed(second, ["predict_model_compare_p50_ms", "predict_model_compare_p95_ms"], "ms")
+    assert first[0]["n"] == second[0]["n"] == 5 and second[0]["checkpoint"] == "other"
+    assert first[0]["order"] == "interleaved" and first[0]["tokens"] == second[0]["tokens"]
+    with pytest.raises(ValueError, match="needs 7 distinct reviews"):
+        figures.predict_model_pair(models[0], models[1], reviews[:6], repeats=5)
+
+
 def test_command_line_prints_json_lines(tiny_archive, tiny_checkpoint):
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--only", "predict",
                              "--data", str(tiny_archive), "--checkpoint", str(tiny_checkpoint)],

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,3 +206,44 @@ def test_card_says_when_names_were_swapped(tiny_checkpoint, tmp_path):
     metrics["train_config"]["swap_names"] = 0.5
     (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
     assert "names swapped for other names in 50% of the texts (`--swap-names`" in model_card(tmp_path / "ckpt")
+
+
+def test_unknown_word_read_as_the_mean_of_the_other_words(tiny_checkpoint, tmp_path):
+    shutil.copytree(tiny_checkpoint, tmp_path / "mean")
+    config = json.loads((tmp_path / "mean" / "config.json").read_text())
+    config["unknown_word"] = "mean"
+    (tmp_path / "mean" / "config.json").write_text(json.dumps(config))
+    trained, *_ = load_checkpoint(tiny_checkpoint)
+    mean, *_ = load_checkpoint(tmp_path / "mean")
+    as_trained, *_ = load_checkpoint(tmp_path / "mean", unknown_word=False)
+    E = trained.embedding.weight  # (V, E)
+    torch.testing.assert_close(mean.embedding.weight[1], E[2:].mean(dim=0))
+    assert torch.equal(mean.embedding.weight[[0] + list(range(2, len(E)))], E[[0] + list(range(2, len(E)))])
+    assert torch.equal(as_trained.embedding.weight, E) and not torch.equal(mean.embedding.weight[1], E[1])
+    with_unknown = torch.tensor([[2, 1, 3, 0]])  # (1, T): a known word, <unk>, a known word, <pad>
+    assert not torch.equal(mean(with_unknown, torch.tensor([3])), trained(with_unknown, torch.tensor([3])))
+    assert torch.equal(mean(IDS, LENGTHS), trained(IDS, LENGTHS))  # a text without unknown words reads the same
+    config["unknown_word"] = "zero"
+    (tmp_path / "mean" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="bad unknown_word: 'zero'"):
+        load_checkpoint(tmp_path / "mean")
+
+
+def test_the_unknown_word_script_sets_and_unsets_the_reading(tiny_checkpoint, tmp_path):
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(tiny_checkpoint, tmp_path / "ckpt")
+    script = [sys.executable, str(root / "scripts" / "unknown_word.py"), str(tmp_path / "ckpt")]
+    out = subprocess.run(script + ["--reading", "mean"], capture_output=True, text=True, check=True).stdout
+    assert "an unknown word read mean (was as_trained)" in out
+    config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    assert config["unknown_word"] == "mean" and config["sha256"] == json.loads(
+        (tiny_checkpoint / "config.json").read_text())["sha256"]  # the weights are not touched
+    model, *_ = load_checkpoint(tmp_path / "ckpt")
+    torch.testing.assert_close(model.embedding.weight[1], model.embedding.weight[2:].mean(dim=0))
+    subprocess.run(script + ["--reading", "as_trained"], capture_output=True, text=True, check=True)
+    assert "unknown_word" not in json.loads((tmp_path / "ckpt" / "config.json").read_text())
+    missing = subprocess.run([sys.executable, str(root / "scripts" / "unknown_word.py"), str(tmp_path / "none"),
+                              "--reading", "mean"], capture_output=True, text=True)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: No checkpoint at") and not (tmp_path / "none").exists()

@@ -73,6 +73,19 @@ def test_missing_data_is_a_message_not_a_traceback(tmp_path):
     assert "Traceback" not in missing.stderr
 
 
+def test_a_reader_that_leaves_early_is_no_traceback(tiny_checkpoint):
+    """``python -m sentiment check | head -1``: the reader has gone before the table is printed."""
+    import os
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to the pipe now fails, as after `head` has quit
+    try:
+        result = subprocess.run([sys.executable, "-m", "sentiment", "check", "--checkpoint", str(tiny_checkpoint)],
+                                cwd=ROOT, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
 def test_clear_errors(tmp_path, capsys):
     code, _, err = run_main(capsys, "predict", "--checkpoint", tmp_path, "hello")
     assert code == 1 and "config.json is missing" in err
@@ -82,7 +95,9 @@ def test_clear_errors(tmp_path, capsys):
     assert code == 1 and "epochs must be a positive integer" in err
 
 
-def test_units_table(tiny_checkpoint, tiny_archive, capsys):
+def test_units_table(tiny_checkpoint, tiny_archive, capsys, tmp_path):
+    import shutil
+    tiny_checkpoint = shutil.copytree(tiny_checkpoint, tmp_path / "ckpt")  # the shared one stays without units.json
     code, out, err = run_main(capsys, "units", "--checkpoint", tiny_checkpoint, "--data", tiny_archive,
                               "--reviews", 50)
     assert code == 0, err

@@ -139,12 +139,15 @@ def truncation_notice(e: Explanation, max_len: int) -> str:
     return f"✂️ This review is longer than {MAX_CHARS:,} characters; only the first {MAX_CHARS:,} were read."
 
 
-def known_notice(e: Explanation) -> str:
-    """How many of the tokens the model knows, when it does not know them all."""
+def known_notice(e: Explanation, unknown_word: str = "as_trained") -> str:
+    """How many of the tokens the model knows, when it does not know them all, and how it reads the others
+    (``unknown_word``: the checkpoint's reading, ``sentiment.checkpoint.unknown_embedding``)."""
     if e.n_known == len(e.tokens):
         return ""
+    reading = (" (for this model, the mean of the words it knows: no evidence either way)"
+               if unknown_word == "mean" else "")
     return (f"It knew {e.n_known} of the {len(e.tokens)} tokens ({e.n_known / len(e.tokens):.0%}); "
-            "the others read as the unknown word `<unk>`.")
+            f"the others read as the unknown word `<unk>`{reading}.")
 
 
 def misspelling_notice(e: Explanation, shown: int = 5) -> str:
@@ -247,7 +250,7 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
                 "IMDB reviews; emoji, other languages and made-up words are not among them."), *(None,) * 6
     notice = " ".join(filter(None, [
         f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
-        known_notice(e),
+        known_notice(e, predictor.config.get("unknown_word", "as_trained")),
         misspelling_notice(e),
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
@@ -300,7 +303,7 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
     text = clean_input(text)
     if not text.strip():
         return EMPTY, None, None, None, None, None
-    runs, notes = {}, []
+    runs, notes, spelling = {}, [], {}  # spelling: a misspelling notice -> the models it holds for
     for side, name in (("1", model_a), ("2", model_b)):
         predictor, problem = _load(name)
         if predictor is None:
@@ -314,6 +317,9 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
                     "gives a verdict."), None, None, None, None, None
         runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
         notes.append(truncation_notice(e, predictor.max_len))
+        if misspelling_notice(e):  # two vocabularies may read a word differently
+            spelling.setdefault(misspelling_notice(e), []).append(f"**{predictor.name}**")
+    notes += [f"{' and '.join(dict.fromkeys(names))}: {notice}" for notice, names in spelling.items()]
     a, b = runs.values()
     return (" ".join(filter(None, notes)) or "Same review, two models.", _label(a), _label(b),
             plots.delta_tokens(a), plots.delta_tokens(b), plots.prob_line(runs))
