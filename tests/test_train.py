@@ -240,6 +240,17 @@ def test_a_run_can_start_from_a_checkpoints_weights_and_keeps_its_vocabulary(tin
     assert not torch.allclose(torch.tensor(fresh.logits(texts)), torch.tensor(start.logits(texts)) * t, atol=1e-2)
 
 
+def test_a_run_starts_from_the_unknown_word_as_trained(tiny_checkpoint, tmp_path):
+    import shutil
+    shutil.copytree(tiny_checkpoint, tmp_path / "mean")
+    config = json.loads((tmp_path / "mean" / "config.json").read_text())
+    (tmp_path / "mean" / "config.json").write_text(json.dumps(config | {"unknown_word": "mean"}))
+    start = Predictor.load(tiny_checkpoint)
+    options = {k: v for k, v in start.model.config.to_dict().items() if k != "vocab_size"}
+    model, _ = initial_weights(tmp_path / "mean", options)
+    assert torch.equal(model.embedding.weight, start.model.embedding.weight)  # <unk> as trained, not the mean
+
+
 def test_a_run_may_start_from_a_checkpoint_with_fewer_pooled_parts(tiny_checkpoint):
     start = Predictor.load(tiny_checkpoint)  # maxmean pooling
     options = {k: v for k, v in start.model.config.to_dict().items() if k != "vocab_size"}
