@@ -68,7 +68,9 @@ def model_card(directory) -> str:
                         + (f", weight {t['negation_weight']}" if t.get("negation_weight", 0.5) != t.get("window_weight", 0.5) else "")
                         + "), "
                         if t.get("negations") else "")
-                     + (f"contrast pairs of its sentences (`--contrasts {t['contrasts']}`, `sentiment/contrast.py`), "
+                     + (f"contrast pairs of its sentences (`--contrasts {t['contrasts']}`, `sentiment/contrast.py`"
+                        + ("; some with the verdict first, `--contrast-verdict both`"
+                           if t.get("contrast_verdict") == "both" else "") + "), "
                         if t.get("contrasts") else "")
                      + (f"turns (`--turns {t['turns']}`, `sentiment/contrast.py`: a window of one side, then "
                         + ("a review's own ending" if t.get("turn_last") == "ending" else "a window")

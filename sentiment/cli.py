@@ -15,7 +15,7 @@ from tqdm import tqdm
 from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, results_from_report, save_report
 from .card import model_card
 from .checkpoint import CheckpointError, write_metrics
-from .contrast import TURN_LASTS
+from .contrast import CONTRAST_VERDICTS, TURN_LASTS
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
 from .names import NAMES_STARTS
@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(i did n't love it), fragment (not awful): see sentiment/negation.py",
                    "contrasts": "sentence pairs 'A , but B' and 'B , but A' from training reviews, each labelled by "
                                 "its last clause (weight: --negation-weight): see sentiment/contrast.py",
+                   "contrast_verdict": "where a contrast pair's verdict stands: last ('although A , B'), or both "
+                                       "(also 'B , although A', labelled by B): see sentiment/contrast.py",
                    "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
                             "labelled by its last window (needs --windows, --teacher): see sentiment/contrast.py",
                    "turn_weight": "a turn's weight in the loss, against a review's 1",
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "learnt them, or all at their mean (what it learnt of each name forgotten)",
                    "pretrain_epochs": "epochs of learning to predict the next word of the training reviews before "
                                       "learning sentiment (the embedding and recurrent layers start from there)"}
-    train_choices = {"turn_last": TURN_LASTS, "names_start": NAMES_STARTS}
+    train_choices = {"turn_last": TURN_LASTS, "names_start": NAMES_STARTS, "contrast_verdict": CONTRAST_VERDICTS}
     for f in fields(TrainConfig):
         if f.name in ("lowercase", "keep_html", "device", "weights_dtype", "max_train", "teacher",
                       "temperature_from", "init_from"):

@@ -32,15 +32,22 @@ from .text import TokenizedSplit, pack
 
 TARGETS = {"positive": 0.85, "negative": 0.15}  # P(positive) learnt for a text whose last clause says this side
 JOINS = ("but", "however", "although")  # how two sentences are joined (see above), used about equally
+CONTRAST_VERDICTS = ("last", "both")  # where a contrast's verdict may stand (contrast_pairs)
 
 
 def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.random.Generator,
-                   max_tokens: int = 20) -> tuple[TokenizedSplit, np.ndarray]:
+                   max_tokens: int = 20, verdict: str = "last") -> tuple[TokenizedSplit, np.ndarray]:
     """Up to ``n`` pairs ("A , but B", "B , but A") from ``split``'s sentences, as a TokenizedSplit of
     2 x pairs examples (each pair side by side, each named after its verdict's review) and their
-    (2 x pairs,) targets: P(positive) to learn."""
+    (2 x pairs,) targets: P(positive) to learn. ``verdict="both"`` adds a fourth join, with the verdict first:
+    "B , although A", labelled by B, beside "although A , B" (where B comes last), so that what decides is the
+    clause *although* does not introduce, not the last one."""
+    if verdict not in CONTRAST_VERDICTS:
+        raise ValueError(f"verdict must be one of {', '.join(CONTRAST_VERDICTS)}; got {verdict!r}")
     index = {t: i for i, t in enumerate(types)}
     joins = [j for j in JOINS if j in index and "," in index]
+    if verdict == "both" and "although" in joins:
+        joins.append("although, verdict first")
     if not joins or n == 0:
         return TokenizedSplit(*pack([], split.token_ids.dtype), np.zeros(0, dtype=np.int64), [], []), np.zeros(0, np.float32)
     ends = {index[t] for t in SENTENCE_ENDS if t in index}
@@ -74,9 +81,13 @@ def _sentence(split: TokenizedSplit, where) -> np.ndarray:
 
 
 def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set) -> np.ndarray:
-    """"the cast was fine ." + "the plot was dull ." -> "the cast was fine , but the plot was dull ." (``join``
-    "but"), "the cast was fine . however , the plot was dull ." or "although the cast was fine , the plot was
-    dull ."."""
+    """"the cast was fine ." + "the plot was dull ." (``last``: the verdict) -> "the cast was fine , but the plot
+    was dull ." (``join`` "but"), "the cast was fine . however , the plot was dull .", "although the cast was fine ,
+    the plot was dull ." or, "although, verdict first", "the plot was dull , although the cast was fine ."."""
+    if join == "although, verdict first":
+        comma, word = index[","], index["although"]
+        verdict = last[:-1] if len(last) > 1 and last[-1] in ends else last
+        return np.concatenate([verdict, [comma, word], first])
     comma, word = index[","], index[join]
     bare = first[:-1] if len(first) > 1 and first[-1] in ends else first  # "the cast was fine" (no end mark)
     if join == "however":

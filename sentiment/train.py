@@ -30,7 +30,7 @@ from .batching import EncodedSplit, bucket_batches
 from .calibration import ece, fit_temperature
 from .data import DataError
 from .distill import distill_loss, resolve_checkpoint, sentence_endings, sentence_windows, teacher_logits
-from .contrast import TURN_LASTS, contrast_pairs, turn_pairs
+from .contrast import CONTRAST_VERDICTS, TURN_LASTS, contrast_pairs, turn_pairs
 from .negation import KINDS, negation_pairs
 from .pretrain import CUTOFFS, SEGMENT, PretrainRecord, pretrain
 from .checkpoint import CheckpointError, atomic_write, load_checkpoint, save_checkpoint, weights_digest, write_metrics
@@ -73,6 +73,7 @@ class TrainConfig:
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
+    contrast_verdict: str = "last"  # "both": some contrast pairs put their verdict first ("B , although A")
     turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
@@ -124,6 +125,9 @@ class TrainConfig:
             raise ValueError(f"negations must be an integer >= 0; got {self.negations!r}")
         if not isinstance(self.contrasts, int) or self.contrasts < 0:
             raise ValueError(f"contrasts must be an integer >= 0; got {self.contrasts!r}")
+        if self.contrast_verdict not in CONTRAST_VERDICTS:
+            raise ValueError(f"contrast_verdict must be one of {', '.join(CONTRAST_VERDICTS)}; "
+                             f"got {self.contrast_verdict!r}")
         if not isinstance(self.turns, int) or self.turns < 0:
             raise ValueError(f"turns must be an integer >= 0; got {self.turns!r}")
         if not (self.turn_weight > 0 and math.isfinite(self.turn_weight)):
@@ -304,7 +308,8 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
     windows = sentence_windows(train_tokens, types, cfg.windows, rng(7)) if cfg.windows else None
     pairs, pair_targets = (negation_pairs(train_tokens, types, cfg.negations, rng(11),
                                           kinds=tuple(cfg.negation_kinds.split(","))) if cfg.negations else (None, None))
-    contrasts, contrast_targets = (contrast_pairs(train_tokens, types, cfg.contrasts, rng(13))
+    contrasts, contrast_targets = (contrast_pairs(train_tokens, types, cfg.contrasts, rng(13),
+                                                  verdict=cfg.contrast_verdict)
                                    if cfg.contrasts else (None, None))
     taught = lambda piece: teacher_logits(cfg.teacher, types, piece, cfg.lowercase, cfg.keep_html,
                                           resolve_device(cfg.device))

@@ -151,10 +151,12 @@ def test_card_names_the_turns_and_contrast_pairs_a_model_learnt_from(tiny_checkp
     card = model_card(tmp_path / "ckpt")
     assert ("turns (`--turns 10000`, `sentiment/contrast.py`: a window of one side, then a review's own ending of the "
             "other, labelled by the last; weight 0.25)") in card
-    assert "contrast pairs of its sentences (`--contrasts 500`" in card
-    metrics["train_config"]["turn_last"] = "window"
+    assert "contrast pairs of its sentences (`--contrasts 500`, `sentiment/contrast.py`), " in card
+    metrics["train_config"].update(turn_last="window", contrast_verdict="both")
     (tmp_path / "ckpt" / "metrics.json").write_text(json.dumps(metrics))
     assert "then a window of the other" in model_card(tmp_path / "ckpt")
+    assert "`sentiment/contrast.py`; some with the verdict first, `--contrast-verdict both`), " in model_card(
+        tmp_path / "ckpt")
 
 
 def test_card_says_what_a_models_windows_learnt(tiny_checkpoint, tmp_path):

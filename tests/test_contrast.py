@@ -38,6 +38,30 @@ def test_each_pair_holds_two_opposite_opinions_both_ways_round_labelled_by_the_l
     assert np.array_equal(again.token_ids, pairs.token_ids)  # seeded
 
 
+def test_pairs_may_put_the_verdict_first_after_which_although_concedes():
+    split, types = corpus()
+    types = types + ["however", "although"]
+    pairs, targets = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0), verdict="both")
+    first = 0
+    for k in range(len(pairs)):
+        text = words(pairs, types, k)
+        opinions = [w for w in text if w in POSITIVE or w in NEGATIVE]
+        if "although" in text and text[0] != "although":  # "the plot was W , although the film was V ."
+            first += 1
+            at = text.index("although")
+            assert text[at - 1] == "," and text[at - 2] == opinions[0] and "." not in text[:at]
+            verdict_good = opinions[0] in POSITIVE  # the clause before "although" decides
+        else:
+            verdict_good = opinions[1] in POSITIVE
+        assert pairs.labels[k] == int(verdict_good)
+        assert targets[k] == TARGETS["positive" if verdict_good else "negative"]
+    assert 100 <= first <= 200  # about one pair in four, both ways round
+    last_only, _ = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0))
+    assert not any("although" in (t := words(last_only, types, k)) and t[0] != "although" for k in range(len(last_only)))
+    with pytest.raises(ValueError, match="verdict must be one of last, both"):
+        contrast_pairs(split, types, n=10, rng=np.random.default_rng(0), verdict="first")
+
+
 def test_a_vocabulary_without_the_joining_words_gives_no_pairs():
     split, types = corpus(n=200)
     renamed = [t + "_" if t in ("but", "however", "although") else t for t in types]
