@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(i did n't love it), fragment (not awful): see sentiment/negation.py",
                    "contrasts": "sentence pairs 'A , but B' and 'B , but A' from training reviews, each labelled by "
                                 "its last clause (weight: --negation-weight): see sentiment/contrast.py",
-                   "contrast_verdict": "where a contrast pair's verdict stands: last ('although A , B'), or both "
-                                       "(also 'B , although A', labelled by B): see sentiment/contrast.py",
+                   "contrast_verdict": "where a contrast pair's verdict stands: last ('although A , B'), both "
+                                       "(a fourth join, 'B , although A', labelled by B), or balanced (every other "
+                                       "pair joined that way): see sentiment/contrast.py",
                    "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
                             "labelled by its last window (needs --windows, --teacher): see sentiment/contrast.py",
                    "turn_weight": "a turn's weight in the loss, against a review's 1",

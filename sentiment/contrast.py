@@ -32,7 +32,8 @@ from .text import TokenizedSplit, pack
 
 TARGETS = {"positive": 0.85, "negative": 0.15}  # P(positive) learnt for a text whose last clause says this side
 JOINS = ("but", "however", "although")  # how two sentences are joined (see above), used about equally
-CONTRAST_VERDICTS = ("last", "both")  # where a contrast's verdict may stand (contrast_pairs)
+CONTRAST_VERDICTS = ("last", "both", "balanced")  # where a contrast's verdict may stand (contrast_pairs)
+VERDICT_FIRST = "although, verdict first"  # the join "B , although A" (B: the verdict)
 
 
 def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.random.Generator,
@@ -41,13 +42,14 @@ def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
     2 x pairs examples (each pair side by side, each named after its verdict's review) and their
     (2 x pairs,) targets: P(positive) to learn. ``verdict="both"`` adds a fourth join, with the verdict first:
     "B , although A", labelled by B, beside "although A , B" (where B comes last), so that what decides is the
-    clause *although* does not introduce, not the last one."""
+    clause *although* does not introduce, not the last one. ``"balanced"`` joins every other pair that way, so
+    that as many texts put their verdict first as last."""
     if verdict not in CONTRAST_VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(CONTRAST_VERDICTS)}; got {verdict!r}")
     index = {t: i for i, t in enumerate(types)}
     joins = [j for j in JOINS if j in index and "," in index]
     if verdict == "both" and "although" in joins:
-        joins.append("although, verdict first")
+        joins.append(VERDICT_FIRST)
     if not joins or n == 0:
         return TokenizedSplit(*pack([], split.token_ids.dtype), np.zeros(0, dtype=np.int64), [], []), np.zeros(0, np.float32)
     ends = {index[t] for t in SENTENCE_ENDS if t in index}
@@ -63,7 +65,10 @@ def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
         a, b = good[rng.integers(len(good))], bad[rng.integers(len(bad))]
         if a[0] == b[0]:
             continue  # two sentences of one review: leave them to the review
-        join = joins[k % len(joins)]
+        if verdict == "balanced" and "although" in joins and k % 2:
+            join = VERDICT_FIRST
+        else:
+            join = joins[(k // 2 if verdict == "balanced" else k) % len(joins)]
         sentences = {+1: a, -1: b}
         for first, last in ((+1, -1), (-1, +1)):
             pieces.append(_join(_sentence(split, sentences[first]), _sentence(split, sentences[last]), join, index, ends))
@@ -84,7 +89,7 @@ def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set
     """"the cast was fine ." + "the plot was dull ." (``last``: the verdict) -> "the cast was fine , but the plot
     was dull ." (``join`` "but"), "the cast was fine . however , the plot was dull .", "although the cast was fine ,
     the plot was dull ." or, "although, verdict first", "the plot was dull , although the cast was fine ."."""
-    if join == "although, verdict first":
+    if join == VERDICT_FIRST:
         comma, word = index[","], index["although"]
         verdict = last[:-1] if len(last) > 1 and last[-1] in ends else last
         return np.concatenate([verdict, [comma, word], first])

@@ -38,10 +38,11 @@ def test_each_pair_holds_two_opposite_opinions_both_ways_round_labelled_by_the_l
     assert np.array_equal(again.token_ids, pairs.token_ids)  # seeded
 
 
-def test_pairs_may_put_the_verdict_first_after_which_although_concedes():
+@pytest.mark.parametrize("verdict, share", [("both", (100, 200)), ("balanced", (270, 330))])
+def test_pairs_may_put_the_verdict_first_after_which_although_concedes(verdict, share):
     split, types = corpus()
     types = types + ["however", "although"]
-    pairs, targets = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0), verdict="both")
+    pairs, targets = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0), verdict=verdict)
     first = 0
     for k in range(len(pairs)):
         text = words(pairs, types, k)
@@ -55,10 +56,13 @@ def test_pairs_may_put_the_verdict_first_after_which_although_concedes():
             verdict_good = opinions[1] in POSITIVE
         assert pairs.labels[k] == int(verdict_good)
         assert targets[k] == TARGETS["positive" if verdict_good else "negative"]
-    assert 100 <= first <= 200  # about one pair in four, both ways round
+    assert share[0] <= first <= share[1]  # both: about one pair in four, both ways round; balanced: one in two
+    joins = {"but" if "but" in t else "however" if "however" in t else "although" for t in
+             (words(pairs, types, k) for k in range(len(pairs)))}
+    assert joins == {"but", "however", "although"}  # every join still made
     last_only, _ = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0))
     assert not any("although" in (t := words(last_only, types, k)) and t[0] != "although" for k in range(len(last_only)))
-    with pytest.raises(ValueError, match="verdict must be one of last, both"):
+    with pytest.raises(ValueError, match="verdict must be one of last, both, balanced"):
         contrast_pairs(split, types, n=10, rng=np.random.default_rng(0), verdict="first")
 
 
