@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sentiment.checkpoint import UNKNOWN_WORD_READINGS, CheckpointError, atomic_write, load_checkpoint  # noqa: E402
+from sentiment.checkpoint import (UNKNOWN_WORD_READINGS, CheckpointError, atomic_write, load_checkpoint,  # noqa: E402
+                                  unknown_word_reading)
 
 
 def main(argv=None) -> int:
@@ -34,7 +35,7 @@ def main(argv=None) -> int:
         return 1
     path = args.checkpoint / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
-    before = config.get("unknown_word", "as_trained")
+    before = unknown_word_reading(config)
     if args.reading == "as_trained":
         config.pop("unknown_word", None)
     else:

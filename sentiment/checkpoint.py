@@ -201,7 +201,7 @@ def load_checkpoint(directory, device: str | torch.device = "cpu", calibrated: b
         with torch.no_grad():  # logit / T, folded into the classifier: every logit, the running ones too, is calibrated
             model.classifier.weight.div_(temperature)
             model.classifier.bias.div_(temperature)
-    reading = config.get("unknown_word", "as_trained")
+    reading = unknown_word_reading(config)
     if reading not in UNKNOWN_WORD_READINGS:
         raise CheckpointError(f"{directory / 'config.json'} has a bad unknown_word: {reading!r} (one of "
                               f"{', '.join(UNKNOWN_WORD_READINGS)}).")
@@ -211,6 +211,11 @@ def load_checkpoint(directory, device: str | torch.device = "cpu", calibrated: b
 
 
 UNKNOWN_WORD_READINGS = ("as_trained", "mean")
+
+
+def unknown_word_reading(config: dict) -> str:
+    """How a checkpoint with this ``config.json`` reads a word its vocabulary lacks (``unknown_embedding``)."""
+    return config.get("unknown_word", "as_trained")
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .behaviour import FILE as BEHAVIOUR_FILE, checkpoint_report, failures, results_from_report, save_report
 from .card import model_card
-from .checkpoint import CheckpointError, write_metrics
+from .checkpoint import CheckpointError, unknown_word_reading, write_metrics
 from .contrast import CONTRAST_VERDICTS, TURN_LASTS
 from .data import ENV_VAR, DataError, resolve_data_path
 from .model import CHOICES, ModelConfig
@@ -215,7 +215,7 @@ def cmd_evaluate(args) -> int:
         metrics = dict(predictor.metrics)
         metrics[args.split] = {k: result[k] for k in ("accuracy", "loss", "n", "confusion", "ece")} | {
             "command": args.command_line, "misspellings_read_as_meant": predictor.speller is not None,
-            "unknown_word": predictor.config.get("unknown_word", "as_trained")}
+            "unknown_word": unknown_word_reading(predictor.config)}
         write_metrics(args.checkpoint, metrics)
     if args.json:
         print(json.dumps(result))

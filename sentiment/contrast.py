@@ -85,16 +85,19 @@ def _sentence(split: TokenizedSplit, where) -> np.ndarray:
     return split.token_ids[split.offsets[i] + s:split.offsets[i] + e]
 
 
+def _bare(sentence: np.ndarray, ends: set) -> np.ndarray:
+    """The sentence without its end mark, if it has one and more ("the cast was fine ." -> "the cast was fine")."""
+    return sentence[:-1] if len(sentence) > 1 and sentence[-1] in ends else sentence
+
+
 def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set) -> np.ndarray:
     """"the cast was fine ." + "the plot was dull ." (``last``: the verdict) -> "the cast was fine , but the plot
     was dull ." (``join`` "but"), "the cast was fine . however , the plot was dull .", "although the cast was fine ,
     the plot was dull ." or, "although, verdict first", "the plot was dull , although the cast was fine ."."""
     if join == VERDICT_FIRST:
-        comma, word = index[","], index["although"]
-        verdict = last[:-1] if len(last) > 1 and last[-1] in ends else last
-        return np.concatenate([verdict, [comma, word], first])
+        return np.concatenate([_bare(last, ends), [index[","], index["although"]], first])
     comma, word = index[","], index[join]
-    bare = first[:-1] if len(first) > 1 and first[-1] in ends else first  # "the cast was fine" (no end mark)
+    bare = _bare(first, ends)  # "the cast was fine" (no end mark)
     if join == "however":
         return np.concatenate([first, [word, comma], last])
     if join == "although":

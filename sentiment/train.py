@@ -73,7 +73,7 @@ class TrainConfig:
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
-    contrast_verdict: str = "last"  # "both": some contrast pairs put their verdict first ("B , although A")
+    contrast_verdict: str = "last"  # "both", "balanced": some or half the contrast pairs put their verdict first
     turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)

@@ -20,7 +20,7 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
-from ..checkpoint import CheckpointError
+from ..checkpoint import CheckpointError, unknown_word_reading
 from ..data import DataError, resolve_data_path
 from ..predict import MAX_CHARS, Explanation, Predictor
 from ..spelling import load_word_list
@@ -250,7 +250,7 @@ def predict(text: str, model_name: str | None = None, layer: int | None = None, 
                 "IMDB reviews; emoji, other languages and made-up words are not among them."), *(None,) * 6
     notice = " ".join(filter(None, [
         f"**{predictor.name}** read {len(e.tokens)} tokens: P(positive) = {e.prob_positive:.3f}.",
-        known_notice(e, predictor.config.get("unknown_word", "as_trained")),
+        known_notice(e, unknown_word_reading(predictor.config)),
         misspelling_notice(e),
         truncation_notice(e, predictor.max_len),
         f"Full colour on a token = a move of {plots.delta_scale(e):.3f} in P(positive) or more."]))
@@ -317,8 +317,8 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
                     "gives a verdict."), None, None, None, None, None
         runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
         notes.append(truncation_notice(e, predictor.max_len))
-        if misspelling_notice(e):  # two vocabularies may read a word differently
-            spelling.setdefault(misspelling_notice(e), []).append(f"**{predictor.name}**")
+        if misspelled := misspelling_notice(e):  # two vocabularies may read a word differently
+            spelling.setdefault(misspelled, []).append(f"**{predictor.name}**")
     notes += [f"{' and '.join(dict.fromkeys(names))}: {notice}" for notice, names in spelling.items()]
     a, b = runs.values()
     return (" ".join(filter(None, notes)) or "Same review, two models.", _label(a), _label(b),
