@@ -70,7 +70,8 @@ def model_card(directory) -> str:
                         if t.get("negations") else "")
                      + (f"contrast pairs of its sentences (`--contrasts {t['contrasts']}`, `sentiment/contrast.py`"
                         + (f"; some with the verdict first, `--contrast-verdict {t['contrast_verdict']}`"
-                           if t.get("contrast_verdict", "last") != "last" else "") + "), "
+                           if t.get("contrast_verdict", "last") != "last" else "")
+                        + (f", weight {t['contrast_weight']}" if t.get("contrast_weight") else "") + "), "
                         if t.get("contrasts") else "")
                      + (f"turns (`--turns {t['turns']}`, `sentiment/contrast.py`: a window of one side, then "
                         + ("a review's own ending" if t.get("turn_last") == "ending" else "a window")

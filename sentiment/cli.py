@@ -68,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "its last clause (weight: --negation-weight): see sentiment/contrast.py",
                    "contrast_verdict": "where a contrast pair's verdict stands: last ('although A , B'), both "
                                        "(a fourth join, 'B , although A', labelled by B), or balanced (every other "
-                                       "pair joined that way): see sentiment/contrast.py",
+                                       "pair joined that way), or varied (six connectives, and every other pair "
+                                       "with its verdict first before 'although' or 'while'): see sentiment/contrast.py",
+                   "contrast_weight": "a contrast pair text's weight in the loss, against a review's 1 (0: "
+                                      "--negation-weight's)",
                    "turns": "pairs of windows the teacher reads as opposite sides, joined both ways round, each "
                             "labelled by its last window (needs --windows, --teacher): see sentiment/contrast.py",
                    "turn_weight": "a turn's weight in the loss, against a review's 1",

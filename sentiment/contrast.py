@@ -32,8 +32,13 @@ from .text import TokenizedSplit, pack
 
 TARGETS = {"positive": 0.85, "negative": 0.15}  # P(positive) learnt for a text whose last clause says this side
 JOINS = ("but", "however", "although")  # how two sentences are joined (see above), used about equally
-CONTRAST_VERDICTS = ("last", "both", "balanced")  # where a contrast's verdict may stand (contrast_pairs)
+CONTRAST_VERDICTS = ("last", "both", "balanced", "varied")  # where a contrast's verdict may stand (contrast_pairs)
 VERDICT_FIRST = "although, verdict first"  # the join "B , although A" (B: the verdict)
+SENTENCE_ADVERBS = ("however", "nevertheless", "nonetheless")  # "A . however , B"
+SUBORDINATORS = ("although", "while")  # "although A , B", and verdict first "B , although A"
+# "varied": verdict last after a coordinator, a sentence adverb or a clause that concedes; verdict first before one
+VARIED_LAST = ("but", "however", "nevertheless", "nonetheless", "although", "while")
+VARIED_FIRST = (VERDICT_FIRST, "while, verdict first")
 
 
 def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.random.Generator,
@@ -43,13 +48,22 @@ def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
     (2 x pairs,) targets: P(positive) to learn. ``verdict="both"`` adds a fourth join, with the verdict first:
     "B , although A", labelled by B, beside "although A , B" (where B comes last), so that what decides is the
     clause *although* does not introduce, not the last one. ``"balanced"`` joins every other pair that way, so
-    that as many texts put their verdict first as last."""
+    that as many texts put their verdict first as last. ``"varied"`` has more connectives (``VARIED_LAST``: *but*,
+    *however*, *nevertheless*, *nonetheless*, "although A , B", "while A , B") and every other pair puts its
+    verdict first ("B , although A", "B , while A"), so that neither the last clause nor one connective's place
+    tells the verdict, only what each connective does."""
     if verdict not in CONTRAST_VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(CONTRAST_VERDICTS)}; got {verdict!r}")
     index = {t: i for i, t in enumerate(types)}
     joins = [j for j in JOINS if j in index and "," in index]
     if verdict == "both" and "although" in joins:
         joins.append(VERDICT_FIRST)
+    firsts = []  # the joins that put the verdict first, used by every other pair ("balanced", "varied")
+    if verdict == "balanced" and "although" in joins:
+        firsts = [VERDICT_FIRST]
+    if verdict == "varied" and "," in index:
+        joins = [j for j in VARIED_LAST if j in index]
+        firsts = [j for j in VARIED_FIRST if j.split(",")[0] in index]
     if not joins or n == 0:
         return TokenizedSplit(*pack([], split.token_ids.dtype), np.zeros(0, dtype=np.int64), [], []), np.zeros(0, np.float32)
     ends = {index[t] for t in SENTENCE_ENDS if t in index}
@@ -65,10 +79,10 @@ def contrast_pairs(split: TokenizedSplit, types: list[str], n: int, rng: np.rand
         a, b = good[rng.integers(len(good))], bad[rng.integers(len(bad))]
         if a[0] == b[0]:
             continue  # two sentences of one review: leave them to the review
-        if verdict == "balanced" and "although" in joins and k % 2:
-            join = VERDICT_FIRST
+        if firsts and k % 2:
+            join = firsts[(k // 2) % len(firsts)]
         else:
-            join = joins[(k // 2 if verdict == "balanced" else k) % len(joins)]
+            join = joins[(k // 2 if firsts else k) % len(joins)]
         sentences = {+1: a, -1: b}
         for first, last in ((+1, -1), (-1, +1)):
             pieces.append(_join(_sentence(split, sentences[first]), _sentence(split, sentences[last]), join, index, ends))
@@ -92,15 +106,16 @@ def _bare(sentence: np.ndarray, ends: set) -> np.ndarray:
 
 def _join(first: np.ndarray, last: np.ndarray, join: str, index: dict, ends: set) -> np.ndarray:
     """"the cast was fine ." + "the plot was dull ." (``last``: the verdict) -> "the cast was fine , but the plot
-    was dull ." (``join`` "but"), "the cast was fine . however , the plot was dull .", "although the cast was fine ,
-    the plot was dull ." or, "although, verdict first", "the plot was dull , although the cast was fine ."."""
-    if join == VERDICT_FIRST:
-        return np.concatenate([_bare(last, ends), [index[","], index["although"]], first])
-    comma, word = index[","], index[join]
+    was dull ." (``join`` "but"), "the cast was fine . however , the plot was dull ." (a sentence adverb),
+    "although the cast was fine , the plot was dull ." (a subordinator) or, "although, verdict first", "the plot
+    was dull , although the cast was fine ."."""
+    comma, word = index[","], index[join.split(",")[0]]
+    if join.endswith(", verdict first"):
+        return np.concatenate([_bare(last, ends), [comma, word], first])
     bare = _bare(first, ends)  # "the cast was fine" (no end mark)
-    if join == "however":
+    if join in SENTENCE_ADVERBS:
         return np.concatenate([first, [word, comma], last])
-    if join == "although":
+    if join in SUBORDINATORS:
         return np.concatenate([[word], bare, [comma], last])
     return np.concatenate([bare, [comma, word], last])
 

@@ -73,7 +73,8 @@ class TrainConfig:
     negation_weight: float = 0.5  # a negation pair sentence's weight in the loss, against a review's 1
     negation_kinds: str = "be"  # the forms of negation pair, comma-separated: be, verb, fragment (negation.KINDS)
     contrasts: int = 0  # sentence pairs ("A , but B", "B , but A") made by sentiment/contrast.py, at negation_weight
-    contrast_verdict: str = "last"  # "both", "balanced": some or half the contrast pairs put their verdict first
+    contrast_verdict: str = "last"  # "both", "balanced", "varied": some or half the contrast pairs put their verdict first
+    contrast_weight: float = 0.0  # a contrast pair text's weight in the loss; 0: negation_weight's
     turns: int = 0  # pairs of windows of opposite sides ("A B", "B A"; contrast.turn_pairs), drawn once
     turn_weight: float = 2.0  # a turn's weight in the loss, against a review's 1
     turn_last: str = "window"  # what ends a turn: another "window", or an "ending" of a review (contrast.turn_pairs)
@@ -138,6 +139,8 @@ class TrainConfig:
             raise ValueError("turns are made of the windows the teacher reads: give --windows and --teacher too")
         if not (self.window_weight > 0 and math.isfinite(self.window_weight)):
             raise ValueError(f"window_weight must be a positive number; got {self.window_weight!r}")
+        if not (self.contrast_weight >= 0 and math.isfinite(self.contrast_weight)):
+            raise ValueError(f"contrast_weight must be a number >= 0 (0: negation_weight's); got {self.contrast_weight!r}")
         if not (self.negation_weight > 0 and math.isfinite(self.negation_weight)):
             raise ValueError(f"negation_weight must be a positive number; got {self.negation_weight!r}")
         kinds = self.negation_kinds.split(",") if isinstance(self.negation_kinds, str) else []
@@ -326,7 +329,8 @@ def _add_training_extras(prepared: Prepared, types, train_tokens, cfg: TrainConf
     if pairs is not None:
         parts.append((pairs, np.log(pair_targets) - np.log1p(-pair_targets), 1.0, cfg.negation_weight, 1.0))
     if contrasts is not None and len(contrasts):
-        parts.append((contrasts, np.log(contrast_targets) - np.log1p(-contrast_targets), 1.0, cfg.negation_weight, 1.0))
+        parts.append((contrasts, np.log(contrast_targets) - np.log1p(-contrast_targets), 1.0,
+                      cfg.contrast_weight or cfg.negation_weight, 1.0))
     prepared.n_reviews = len(prepared.train)
     for piece, *_ in parts[1:]:
         prepared.train = prepared.train.concat(encode(piece))

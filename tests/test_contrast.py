@@ -1,4 +1,6 @@
 """Contrast pairs from the training reviews' own sentences (sentiment/contrast.py)."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -62,8 +64,37 @@ def test_pairs_may_put_the_verdict_first_after_which_although_concedes(verdict, 
     assert joins == {"but", "however", "although"}  # every join still made
     last_only, _ = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0))
     assert not any("although" in (t := words(last_only, types, k)) and t[0] != "although" for k in range(len(last_only)))
-    with pytest.raises(ValueError, match="verdict must be one of last, both, balanced"):
+    with pytest.raises(ValueError, match="verdict must be one of last, both, balanced, varied"):
         contrast_pairs(split, types, n=10, rng=np.random.default_rng(0), verdict="first")
+
+
+def test_varied_pairs_use_every_connective_and_put_half_their_verdicts_first_before_a_clause_that_concedes():
+    split, types = corpus()
+    types = types + ["however", "although", "while", "nevertheless", "nonetheless"]
+    pairs, targets = contrast_pairs(split, types, n=300, rng=np.random.default_rng(0), verdict="varied")
+    assert 500 <= len(pairs) <= 600
+    seen, first = set(), 0
+    for k in range(len(pairs)):
+        text = words(pairs, types, k)
+        opinions = [w for w in text if w in POSITIVE or w in NEGATIVE]
+        assert len(opinions) == 2 and (opinions[0] in POSITIVE) != (opinions[1] in POSITIVE)
+        word = next(w for w in text if w in ("but", "however", "although", "while", "nevertheless", "nonetheless"))
+        at = text.index(word)
+        if word in ("although", "while") and at > 0:  # "the plot was W , while the film was V ."
+            seen.add(word + ", verdict first")
+            first += 1
+            assert text[at - 1] == "," and text[at - 2] == opinions[0] and "." not in text[:at]
+            verdict_good = opinions[0] in POSITIVE
+        else:
+            seen.add(word)
+            if word in ("however", "nevertheless", "nonetheless"):
+                assert text[at - 1] == "." and text[at + 1] == ","  # "... . nevertheless , the ..."
+            verdict_good = opinions[1] in POSITIVE
+        assert pairs.labels[k] == int(verdict_good)
+        assert targets[k] == TARGETS["positive" if verdict_good else "negative"]
+    assert seen == {"but", "however", "nevertheless", "nonetheless", "although", "while",
+                    "although, verdict first", "while, verdict first"}
+    assert 270 <= first <= 330  # every other pair, both ways round
 
 
 def test_a_vocabulary_without_the_joining_words_gives_no_pairs():
@@ -89,8 +120,14 @@ def test_training_data_gets_the_contrast_pairs_after_the_negation_pairs_at_their
     p = 1 / (1 + np.exp(-prepared.teacher[n + 200:]))
     assert np.allclose(np.sort(np.unique(np.round(p, 4))), [TARGETS["negative"], TARGETS["positive"]])
     assert list(prepared.train.labels[n + 200:]) == [int(q > 0.5) for q in p]
+    lighter = prepare_data(write_archive(tmp_path / "imdb.tar.gz", files),
+                           replace(cfg, contrast_weight=0.5), for_training=True)  # the pairs alone weigh less
+    assert np.all(lighter.weight[n:n + 200] == 2.0) and np.all(lighter.weight[n + 200:] == 0.5)
+    assert np.array_equal(lighter.train.ids, prepared.train.ids)
     with pytest.raises(ValueError, match="contrasts"):
         TrainConfig(contrasts=-1)
+    with pytest.raises(ValueError, match="contrast_weight"):
+        TrainConfig(contrast_weight=-1.0)
 
 
 def test_turns_join_two_sure_windows_of_opposite_sides_both_ways_labelled_by_the_last():
