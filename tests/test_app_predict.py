@@ -182,6 +182,8 @@ def test_compare_two_models_and_a_model_with_itself(app_env):
     assert [t.label for t in titles] == ["default", "runs/lstm-20261130-101010"] * 2
     *_, line = tab.compare(REVIEW, "default", "default")
     assert [trace.name for trace in line.data] == ["1: default", "2: default"]
+    notice, *_ = tab.compare("A great film, qwzxv.", "default", "rnn")  # a word neither model knows
+    assert notice.count("It knew") == 1 and "**default** and **rnn**: It knew" in notice  # said once, for both
 
 
 def test_batch_txt_and_csv(app_env, tmp_path):

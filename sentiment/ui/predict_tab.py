@@ -303,7 +303,7 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
     text = clean_input(text)
     if not text.strip():
         return EMPTY, None, None, None, None, None
-    runs, notes, spelling = {}, [], {}  # spelling: a misspelling notice -> the models it holds for
+    runs, notes, said = {}, [], {}  # said: a notice of unknown words or misspellings -> the models it holds for
     for side, name in (("1", model_a), ("2", model_b)):
         predictor, problem = _load(name)
         if predictor is None:
@@ -317,9 +317,11 @@ def compare(text: str, model_a: str | None = None, model_b: str | None = None):
                     "gives a verdict."), None, None, None, None, None
         runs[f"{side}: {predictor.name}"] = e  # numbered, so a model compared with itself keeps two lines
         notes.append(truncation_notice(e, predictor.max_len))
-        if misspelled := misspelling_notice(e):  # two vocabularies may read a word differently
-            spelling.setdefault(misspelled, []).append(f"**{predictor.name}**")
-    notes += [f"{' and '.join(dict.fromkeys(names))}: {notice}" for notice, names in spelling.items()]
+        # two vocabularies may know or spell a word differently, and two models read an unknown word differently
+        for notice in (known_notice(e, unknown_word_reading(predictor.config)), misspelling_notice(e)):
+            if notice:
+                said.setdefault(notice, []).append(f"**{predictor.name}**")
+    notes += [f"{' and '.join(dict.fromkeys(names))}: {notice}" for notice, names in said.items()]
     a, b = runs.values()
     return (" ".join(filter(None, notes)) or "Same review, two models.", _label(a), _label(b),
             plots.delta_tokens(a), plots.delta_tokens(b), plots.prob_line(runs))
